@@ -1,0 +1,47 @@
+"""The domain's one entry point: services wired to one set of backends.
+
+Transports (GraphQL, the CLI, tests) hold a :class:`MemoryGraph` and call its
+services; they never touch an adapter directly.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from graph.limits import Limits
+from graph.ports import Backends
+from graph.services.events import EventService
+from graph.services.facts import FactService
+from graph.services.indexer import Indexer
+from graph.services.memories import MemoryService
+from graph.services.relations import RelationService
+from graph.services.search import SearchService
+
+
+class MemoryGraph:
+    def __init__(self, backends: Backends, limits: Limits | None = None) -> None:
+        self.backends = backends
+        self.limits = limits or Limits()
+        store = backends.store
+        self.indexer = Indexer(store, backends.index, backends.embedder)
+        self.memories = MemoryService(store, backends.bus, self.indexer, self.limits)
+        self.relations = RelationService(store, self.limits)
+        self.facts = FactService(store, self.limits)
+        self.search = SearchService(
+            store, backends.index, backends.embedder, backends.cache, self.relations, self.limits
+        )
+        self.events = EventService(backends.bus)
+        self._background: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Index whatever an earlier run left pending, then keep indexing in the background."""
+        await self.indexer.try_drain()
+        self._background = asyncio.create_task(self.indexer.run(), name="agentmem-indexer")
+
+    async def close(self) -> None:
+        if self._background is not None:
+            self._background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._background
+        await self.backends.close()

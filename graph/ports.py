@@ -1,0 +1,259 @@
+"""The ports: one small Protocol per external system.
+
+Adapters (embedded SQLite, Neo4j, Weaviate, Redis, embedding models)
+implement these; services depend only on them. Every method that reads or
+writes tenant data takes the tenant and enforces it inside the store query.
+The conformance suite in ``tests/conformance`` runs unchanged against every
+adapter set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from graph.model import (
+    Agent,
+    Direction,
+    Entity,
+    Fact,
+    Memory,
+    MemoryEvent,
+    MemoryFilter,
+    MemoryVersion,
+    Relation,
+)
+
+Vectors = npt.NDArray[np.float32]
+"""A (rows, dimensions) float32 matrix of L2-normalised embeddings."""
+
+Position = tuple[datetime, str]
+"""A keyset position: (created_at, id). Listings are newest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A pending change for the search index, written with the graph change."""
+
+    seq: int
+    tenant: str
+    memory_id: str
+    operation: str  # "upsert" or "delete"
+    created_at: datetime
+
+
+class GraphStore(Protocol):
+    """The knowledge graph: agents, memories with history, entities, relations, facts.
+
+    Each write method is one transaction: it lands whole or not at all. Memory
+    writes also append to the index outbox in that same transaction, so an
+    acknowledged write always reaches the search index eventually. Listing
+    methods return up to ``first + 1`` items so callers can tell whether a
+    next page exists.
+    """
+
+    async def create_agent(self, agent: Agent) -> None: ...
+
+    async def get_agents(self, tenant: str, ids: Sequence[str]) -> dict[str, Agent]: ...
+
+    async def list_agents(self, tenant: str, first: int, after: Position | None) -> list[Agent]: ...
+
+    async def insert_memories(self, memories: Sequence[Memory]) -> None:
+        """Insert new memories (version 1) with their first history row."""
+        ...
+
+    async def find_memories_by_hash(
+        self, tenant: str, keys: Sequence[tuple[str | None, str]]
+    ) -> dict[tuple[str | None, str], Memory]:
+        """Live memories by (agent id, content hash), for de-duplication."""
+        ...
+
+    async def get_memories(self, tenant: str, ids: Sequence[str]) -> dict[str, Memory]:
+        """Current versions of live (not deleted) memories; unknown ids are absent."""
+        ...
+
+    async def update_memory(self, updated: Memory) -> None:
+        """Store ``updated`` as the next version of its memory.
+
+        Compare-and-set: succeeds only if the stored version is
+        ``updated.version - 1`` and the memory is live; otherwise raises
+        ``Conflict`` (stale version) or ``NotFound`` (deleted or unknown). The
+        previous version's ``expired_at`` becomes ``updated.recorded_at``.
+        """
+        ...
+
+    async def delete_memory(self, tenant: str, memory_id: str, at: datetime) -> Memory | None:
+        """Soft-delete a live memory (history is kept); ``None`` if not live."""
+        ...
+
+    async def list_memories(
+        self, tenant: str, memory_filter: MemoryFilter, first: int, after: Position | None
+    ) -> list[Memory]: ...
+
+    async def list_memories_for_agents(
+        self,
+        tenant: str,
+        agent_ids: Sequence[str],
+        memory_filter: MemoryFilter,
+        first: int,
+        after: Position | None,
+    ) -> dict[str, list[Memory]]:
+        """One page per agent in a single round trip (``memory_filter.agent_id`` ignored)."""
+        ...
+
+    async def count_memories_for_agents(
+        self, tenant: str, agent_ids: Sequence[str | None], memory_filter: MemoryFilter
+    ) -> dict[str | None, int]:
+        """Counts per agent; the ``None`` key counts without an agent constraint."""
+        ...
+
+    async def memory_history(
+        self, tenant: str, ids: Sequence[str]
+    ) -> dict[str, list[MemoryVersion]]:
+        """Every version of each memory, oldest first (deleted memories included)."""
+        ...
+
+    async def insert_relation(self, relation: Relation) -> None: ...
+
+    async def delete_relation(self, tenant: str, relation_id: str) -> bool: ...
+
+    async def get_relations(self, tenant: str, ids: Sequence[str]) -> dict[str, Relation]: ...
+
+    async def relations_of(
+        self,
+        tenant: str,
+        node_ids: Sequence[str],
+        direction: Direction,
+        types: Sequence[str] | None,
+    ) -> dict[str, list[Relation]]:
+        """Live relations touching each node, newest first, in one round trip.
+
+        Relations whose other end is a deleted memory are left out.
+        """
+        ...
+
+    async def upsert_entity(self, tenant: str, name: str, kind: str, at: datetime) -> Entity:
+        """The entity with this normalised name and kind, created if missing."""
+        ...
+
+    async def find_entities_by_name(self, tenant: str, name: str) -> list[Entity]: ...
+
+    async def get_entities(self, tenant: str, ids: Sequence[str]) -> dict[str, Entity]: ...
+
+    async def insert_fact(self, fact: Fact, exclusive: bool) -> None:
+        """Insert a fact; if ``exclusive``, first close (``valid_to``) the open
+        facts with the same subject and predicate, in the same transaction."""
+        ...
+
+    async def get_facts(self, tenant: str, ids: Sequence[str]) -> dict[str, Fact]: ...
+
+    async def facts_for_entities(
+        self, tenant: str, entity_ids: Sequence[str], as_of: datetime
+    ) -> dict[str, list[Fact]]:
+        """Facts valid at ``as_of`` in which each entity is subject or object."""
+        ...
+
+    async def pending_index_work(self, limit: int) -> list[OutboxEntry]: ...
+
+    async def ack_index_work(self, seqs: Sequence[int]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IndexQuery:
+    """A search request as the index sees it.
+
+    ``alpha`` weighs the two rankings: 0 is keyword only, 1 is vector only.
+    ``vector`` is ``None`` for keyword-only searches.
+    """
+
+    text: str
+    vector: Vectors | None
+    alpha: float
+    memory_filter: MemoryFilter
+    limit: int
+
+
+@dataclass(frozen=True, slots=True)
+class IndexHit:
+    memory_id: str
+    score: float
+    keyword_score: float | None
+    vector_score: float | None
+
+
+class SearchIndex(Protocol):
+    """Hybrid keyword + vector search over memory content.
+
+    Scores of one result list are fused by relative score: each ranking is
+    scaled to 0..1 (best = 1) and combined as
+    ``alpha * vector + (1 - alpha) * keyword``. ``keyword_score`` and
+    ``vector_score`` are the raw scores (BM25, cosine similarity).
+    """
+
+    async def upsert(self, memories: Sequence[Memory], vectors: Vectors) -> None: ...
+
+    async def delete(self, tenant: str, ids: Sequence[str]) -> None: ...
+
+    async def search(self, tenant: str, query: IndexQuery) -> list[IndexHit]: ...
+
+    async def close(self) -> None: ...
+
+
+class Embedder(Protocol):
+    """Turns text into L2-normalised vectors, off the event loop and in batches."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dimensions(self) -> int: ...
+
+    async def embed(self, texts: Sequence[str]) -> Vectors: ...
+
+    async def close(self) -> None: ...
+
+
+class EventBus(Protocol):
+    """Fan-out of memory events to every subscriber (across processes if shared)."""
+
+    async def publish(self, event: MemoryEvent) -> None: ...
+
+    def subscribe(self) -> AsyncGenerator[MemoryEvent, None]:
+        """Events published from now on, until the iterator is closed."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class Cache(Protocol):
+    """A byte cache with time-to-live; values must be safe to lose."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def set(self, key: str, value: bytes, ttl_seconds: float) -> None: ...
+
+    async def delete(self, keys: Sequence[str]) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+@dataclass(slots=True)
+class Backends:
+    """One set of adapters that together serve the domain."""
+
+    store: GraphStore
+    index: SearchIndex
+    embedder: Embedder
+    bus: EventBus
+    cache: Cache
+
+    async def close(self) -> None:
+        for part in (self.store, self.index, self.embedder, self.bus, self.cache):
+            await part.close()

@@ -1,0 +1,88 @@
+"""Moves committed memory changes from the graph's outbox into the search index.
+
+The graph store writes an outbox entry in the same transaction as every memory
+change, so a write acknowledged to a client is never lost to the index: if
+embedding or indexing fails, the entries stay and a later drain retries them.
+Drains are serialised; upserts are idempotent, so replaying an entry is safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections import defaultdict
+
+from graph.ports import Embedder, GraphStore, OutboxEntry, SearchIndex
+
+log = logging.getLogger(__name__)
+
+
+class Indexer:
+    def __init__(
+        self, store: GraphStore, index: SearchIndex, embedder: Embedder, batch: int = 256
+    ) -> None:
+        self._store = store
+        self._index = index
+        self._embedder = embedder
+        self._batch = batch
+        self._lock = asyncio.Lock()
+        self._wake = asyncio.Event()
+        self.failures = 0
+
+    async def drain(self) -> int:
+        """Index everything pending; returns how many entries were applied.
+
+        Raises whatever the index or embedder raised; the entries stay pending.
+        """
+        applied = 0
+        async with self._lock:
+            while True:
+                entries = await self._store.pending_index_work(self._batch)
+                if not entries:
+                    return applied
+                await self._apply(entries)
+                await self._store.ack_index_work([e.seq for e in entries])
+                applied += len(entries)
+
+    async def try_drain(self) -> bool:
+        """Drain, and on failure leave the work to the background loop."""
+        try:
+            await self.drain()
+        except Exception:
+            self.failures += 1
+            log.warning("search indexing deferred; will retry", exc_info=True)
+            self._wake.set()
+            return False
+        return True
+
+    async def run(self, idle_seconds: float = 5.0, max_backoff: float = 60.0) -> None:
+        """Background loop: drain on wake-up or every ``idle_seconds``, backing
+        off with jitter while the index keeps failing."""
+        backoff = 0.5
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=idle_seconds)
+            self._wake.clear()
+            if await self.try_drain():
+                backoff = 0.5
+                continue
+            await asyncio.sleep(backoff * (0.5 + random.random()))
+            backoff = min(backoff * 2, max_backoff)
+            self._wake.set()
+
+    async def _apply(self, entries: list[OutboxEntry]) -> None:
+        by_tenant: dict[str, list[OutboxEntry]] = defaultdict(list)
+        for entry in entries:
+            by_tenant[entry.tenant].append(entry)
+        for tenant, tenant_entries in by_tenant.items():
+            ids = list(dict.fromkeys(e.memory_id for e in tenant_entries))
+            live = await self._store.get_memories(tenant, ids)
+            gone = [memory_id for memory_id in ids if memory_id not in live]
+            if gone:
+                await self._index.delete(tenant, gone)
+            if live:
+                memories = list(live.values())
+                vectors = await self._embedder.embed([m.content for m in memories])
+                await self._index.upsert(memories, vectors)

@@ -1,0 +1,117 @@
+"""Hybrid search: keyword and vector rankings fused by the index, then
+optionally expanded along relations.
+
+Expanded memories score ``parent_score * EXPANSION_DECAY ** distance``, so a
+memory reached through a hit always ranks below that hit, and all scores of
+one response stay on one scale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from graph import validation
+from graph.filtering import matches
+from graph.limits import Limits
+from graph.model import MemoryFilter, SearchHit, SearchMode
+from graph.ports import Cache, Embedder, GraphStore, IndexQuery, SearchIndex, Vectors
+from graph.services.relations import RelationService
+
+DEFAULT_ALPHA = 0.5
+EXPANSION_DECAY = 0.5
+QUERY_VECTOR_TTL = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    query: str
+    mode: SearchMode = SearchMode.HYBRID
+    alpha: float | None = None
+    memory_filter: MemoryFilter = field(default_factory=MemoryFilter)
+    limit: int = 10
+    expand: int = 0
+
+
+class SearchService:
+    def __init__(
+        self,
+        store: GraphStore,
+        index: SearchIndex,
+        embedder: Embedder,
+        cache: Cache,
+        relations: RelationService,
+        limits: Limits,
+    ) -> None:
+        self._store = store
+        self._index = index
+        self._embedder = embedder
+        self._cache = cache
+        self._relations = relations
+        self._limits = limits
+
+    async def search(self, tenant: str, request: SearchRequest) -> list[SearchHit]:
+        limits = self._limits
+        text = validation.text(request.query, limits.max_query_chars, "query")
+        validation.bounded(request.limit, 1, limits.max_search_limit, "limit")
+        validation.bounded(request.expand, 0, limits.max_search_expand, "expand")
+        alpha = self._alpha(request)
+        vector = None if alpha == 0.0 else await self.query_vector(text)
+        hits = await self._index.search(
+            tenant, IndexQuery(text, vector, alpha, request.memory_filter, request.limit)
+        )
+        live = await self._store.get_memories(tenant, [h.memory_id for h in hits])
+        results = [
+            SearchHit(live[h.memory_id], h.score, h.keyword_score, h.vector_score)
+            for h in hits
+            if h.memory_id in live
+        ]
+        if request.expand and results:
+            results += await self._expand(tenant, results, request)
+        return results
+
+    async def query_vector(self, text: str) -> Vectors:
+        """The query's embedding, cached by model and text."""
+        digest = hashlib.sha256(text.encode()).hexdigest()
+        key = f"qvec:{self._embedder.model_id}:{digest}"
+        cached = await self._cache.get(key)
+        if cached is not None:
+            return np.frombuffer(cached, dtype=np.float32).reshape(1, -1)
+        vector = await self._embedder.embed([text])
+        await self._cache.set(key, vector.astype(np.float32).tobytes(), QUERY_VECTOR_TTL)
+        return vector
+
+    @staticmethod
+    def _alpha(request: SearchRequest) -> float:
+        if request.mode is SearchMode.KEYWORD:
+            return 0.0
+        if request.mode is SearchMode.VECTOR:
+            return 1.0
+        if request.alpha is None:
+            return DEFAULT_ALPHA
+        return validation.fraction(request.alpha, "alpha")
+
+    async def _expand(
+        self, tenant: str, hits: Sequence[SearchHit], request: SearchRequest
+    ) -> list[SearchHit]:
+        reached = await self._relations.related(
+            tenant,
+            [h.memory.id for h in hits],
+            request.expand,
+            None,
+            self._limits.max_related,
+        )
+        best: dict[str, SearchHit] = {}
+        seen = {h.memory.id for h in hits}
+        for hit in hits:
+            for item in reached.get(hit.memory.id, []):
+                memory = item.memory
+                if memory.id in seen or not matches(memory, request.memory_filter):
+                    continue
+                score = hit.score * EXPANSION_DECAY**item.distance
+                if memory.id not in best or best[memory.id].score < score:
+                    best[memory.id] = SearchHit(memory, score, None, None)
+        return sorted(best.values(), key=lambda h: (-h.score, h.memory.id))
