@@ -1,0 +1,80 @@
+"""The Starlette application: ``/graphql``, a health check, and the lifespan
+that opens the backends and starts background indexing."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from graph.adapters.embedded import open_embedded
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from graph.embedding import create_embedder
+from graph.memory_graph import MemoryGraph
+from graphql_api.settings import Settings
+from graphql_api.view import GraphQLEndpoint
+from schema.build import build_schema
+
+log = logging.getLogger("agentmem")
+
+
+async def open_graph(settings: Settings) -> MemoryGraph:
+    """The domain over the backends the settings choose (embedded by default)."""
+    embedder = create_embedder(
+        settings.embedder,
+        base_url=settings.embedder_url,
+        model=settings.embedder_model,
+        api_key=settings.embedder_api_key,
+        dimensions=settings.embedder_dimensions,
+        threads=settings.embedder_threads,
+    )
+    backends = await open_embedded(settings.data_dir, embedder)
+    return MemoryGraph(backends, settings.limits)
+
+
+class _Deferred:
+    """An ASGI app that forwards to one created when the lifespan starts."""
+
+    app: ASGIApp | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.app is None:
+            raise RuntimeError("the server is not started (lifespan not run)")
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings) -> Starlette:
+    schema = build_schema()
+    graphql = _Deferred()
+
+    async def livez(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def root(request: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        graph = await open_graph(settings)
+        await graph.start()
+        graphql.app = GraphQLEndpoint(schema, graph, settings.tenant)
+        log.info("AgentMem serving data in %s", settings.data_dir.resolve())
+        try:
+            yield
+        finally:
+            await graph.close()
+
+    return Starlette(
+        routes=[
+            Route("/graphql", graphql),
+            WebSocketRoute("/graphql", graphql),
+            Route("/livez", livez),
+            Route("/", root),
+        ],
+        lifespan=lifespan,
+    )

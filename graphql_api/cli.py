@@ -1,0 +1,68 @@
+"""The ``agentmem`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from graphql_api.settings import Settings, SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agentmem", description="AgentMem GraphQL: a memory graph server for AI agents."
+    )
+    verbs = parser.add_subparsers(dest="verb", required=True, metavar="COMMAND")
+    serve = verbs.add_parser(
+        "serve",
+        help="start the GraphQL server",
+        description=(
+            "Start the GraphQL server. With no backend configured it keeps everything in "
+            "an embedded store in --data-dir (AGENTMEM_DATA_DIR, default ./.agentmem)."
+        ),
+    )
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument("--data-dir", type=Path, help="folder of the embedded store")
+    serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings().with_overrides(
+            host=args.host, port=args.port, data_dir=args.data_dir, log_level=args.log_level
+        )
+    except SettingsError as exc:
+        print(f"agentmem: {exc}", file=sys.stderr)
+        return 2
+    if args.verb == "serve":
+        return _serve(settings)
+    return 2
+
+
+def _serve(settings: Settings) -> int:
+    import uvicorn
+
+    from graphql_api.app import create_app
+
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    print(f"AgentMem GraphQL on http://{settings.host}:{settings.port}/graphql", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        ws="websockets-sansio",
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,80 @@
+"""Server settings: defaults, then a TOML settings file, then ``AGENTMEM_*``
+environment variables, then command-line flags (each overrides the last)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from graph.limits import Limits
+
+ENV_PREFIX = "AGENTMEM_"
+_DEFAULT_LIMITS = Limits()
+
+
+class SettingsError(ValueError):
+    """A setting has a value the server cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path(".agentmem")
+    tenant: str = "default"
+    log_level: str = "info"
+    embedder: str = "minilm"
+    embedder_url: str | None = None
+    embedder_model: str | None = None
+    embedder_api_key: str | None = field(default=None, repr=False)
+    embedder_dimensions: int | None = None
+    embedder_threads: int | None = None
+    max_content_chars: int = _DEFAULT_LIMITS.max_content_chars
+    max_page_size: int = _DEFAULT_LIMITS.max_page_size
+    max_batch: int = _DEFAULT_LIMITS.max_batch
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            max_content_chars=self.max_content_chars,
+            max_page_size=self.max_page_size,
+            max_batch=self.max_batch,
+        )
+
+    def with_overrides(self, **values: Any) -> Settings:
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = dict(os.environ if environ is None else environ)
+    raw: dict[str, Any] = {}
+    settings_file = env.get(f"{ENV_PREFIX}SETTINGS_FILE")
+    if settings_file:
+        try:
+            raw.update(tomllib.loads(Path(settings_file).read_text()))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise SettingsError(f"cannot read settings file {settings_file}: {exc}") from exc
+    known = {f.name: f for f in fields(Settings)}
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise SettingsError(f"unknown settings in {settings_file}: {', '.join(unknown)}")
+    for name in known:
+        value = env.get(ENV_PREFIX + name.upper())
+        if value is not None and value != "":
+            raw[name] = value
+    return Settings(**{name: _coerce(name, value) for name, value in raw.items()})
+
+
+def _coerce(name: str, value: Any) -> Any:
+    default = getattr(Settings(), name)
+    try:
+        if name == "data_dir":
+            return Path(value)
+        if isinstance(default, int) or name in ("embedder_dimensions", "embedder_threads"):
+            return int(value)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"setting {name} must be an integer, got {value!r}") from exc
+    return str(value)

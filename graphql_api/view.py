@@ -1,0 +1,115 @@
+"""The ``/graphql`` endpoint: GraphQL over HTTP (per the GraphQL-over-HTTP
+spec), over WebSocket (``graphql-transport-ws`` and legacy ``graphql-ws``),
+and GraphiQL for browsers.
+
+HTTP behaviour:
+- A client that accepts ``application/graphql-response+json`` gets that media
+  type, and status 400 when the request failed before execution (unparsable
+  body, syntax or validation error); other clients get ``application/json``
+  with status 200 for any well-formed GraphQL response.
+- Mutations are refused over GET (405, ``Allow: POST``).
+- Every error body is JSON with ``extensions.code``; never a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cross_web import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.schema import BaseSchema
+from strawberry.schema.exceptions import InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+
+from graph.memory_graph import MemoryGraph
+from graphql_api.graphiql import graphiql_html
+from resolvers.context import RequestContext
+from schema.errors import coded
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+def wants_graphql_response(request: Request) -> bool:
+    accept = request.headers.get("accept", "")
+    return GRAPHQL_RESPONSE in accept
+
+
+class GraphQLEndpoint(GraphQL[RequestContext, None]):
+    def __init__(self, schema: BaseSchema, graph: MemoryGraph, tenant: str) -> None:
+        super().__init__(schema, keep_alive=True, keep_alive_interval=15)
+        self._graph = graph
+        self._tenant = tenant
+        self._ide_html = graphiql_html()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive=receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as exc:
+            response = self._http_error(request, exc.status_code, exc.reason)
+        await response(scope, receive, send)
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
+        """As Strawberry's, but a mutation over GET is 405 (spec), not 400."""
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as exc:
+            if isinstance(exc.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, exc.reason) from exc
+            raise
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
+        if isinstance(request, Request) and isinstance(response, Response):
+            response.media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
+            request.state.sub_response = response
+        return RequestContext.create(self._graph, self._tenant, request, response)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return HTMLResponse(self._ide_html)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        errors = result.errors or []
+        request_error = result.data is None and bool(errors) and all(e.path is None for e in errors)
+        body: dict[str, Any] = {} if request_error else {"data": result.data}
+        if errors:
+            body["errors"] = [coded(e).formatted for e in errors]
+        if request_error and wants_graphql_response(request):
+            sub_response = getattr(request.state, "sub_response", None)
+            if sub_response is not None:
+                sub_response.status_code = 400
+        if result.extensions:
+            body["extensions"] = result.extensions
+        return body  # type: ignore[return-value]
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = Response(
+            self.encode_json(response_data),
+            status_code=sub_response.status_code or 200,
+            media_type=sub_response.media_type or JSON,
+        )
+        for key, value in sub_response.headers.items():
+            if key.lower() not in ("content-type", "content-length"):
+                response.headers[key] = value
+        return response
+
+    @staticmethod
+    def _http_error(request: Request, status: int, reason: str) -> Response:
+        media = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
+        body = {"errors": [{"message": reason, "extensions": {"code": "BAD_USER_INPUT"}}]}
+        headers = {"Allow": "POST"} if status == 405 else None
+        return JSONResponse(body, status_code=status, media_type=media, headers=headers)
