@@ -145,9 +145,12 @@ class GraphStore(Protocol):
 
     async def get_entities(self, tenant: str, ids: Sequence[str]) -> dict[str, Entity]: ...
 
-    async def insert_fact(self, fact: Fact, exclusive: bool) -> None:
-        """Insert a fact; if ``exclusive``, first close (``valid_to``) the open
-        facts with the same subject and predicate, in the same transaction."""
+    async def insert_fact(
+        self, fact: Fact, exclusive: bool, mentions: Sequence[Relation] = ()
+    ) -> None:
+        """Insert a fact and the ``mentions`` relations that tie its source
+        memory to its entities; if ``exclusive``, first close (``valid_to``) the
+        open facts with the same subject and predicate. One transaction."""
         ...
 
     async def get_facts(self, tenant: str, ids: Sequence[str]) -> dict[str, Fact]: ...
@@ -158,11 +161,38 @@ class GraphStore(Protocol):
         """Facts valid at ``as_of`` in which each entity is subject or object."""
         ...
 
+    async def keyword_fallback(
+        self, tenant: str, text: str, memory_filter: MemoryFilter, limit: int
+    ) -> list[IndexHit]:
+        """A keyword search answered by the graph store itself, used while the
+        search index is unavailable. Scores are keyword scores."""
+        ...
+
     async def pending_index_work(self, limit: int) -> list[OutboxEntry]: ...
 
     async def ack_index_work(self, seqs: Sequence[int]) -> None: ...
 
+    async def outbox_stats(self) -> OutboxStats: ...
+
+    async def tenants(self) -> list[str]:
+        """Every tenant that has at least one memory (live or deleted)."""
+        ...
+
+    async def live_memory_versions(self, tenant: str) -> dict[str, int]:
+        """Id -> current version of every live memory of a tenant."""
+        ...
+
+    async def ping(self) -> None:
+        """Return if the store answers; raise ``Unavailable`` otherwise."""
+        ...
+
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    depth: int
+    oldest: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +233,12 @@ class SearchIndex(Protocol):
 
     async def search(self, tenant: str, query: IndexQuery) -> list[IndexHit]: ...
 
+    async def indexed_versions(self, tenant: str) -> dict[str, int]:
+        """Id -> memory version of every document the index holds for a tenant."""
+        ...
+
+    async def ping(self) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -217,6 +253,8 @@ class Embedder(Protocol):
 
     async def embed(self, texts: Sequence[str]) -> Vectors: ...
 
+    async def ping(self) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -229,6 +267,8 @@ class EventBus(Protocol):
         """Events published from now on, until the iterator is closed."""
         ...
 
+    async def ping(self) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -240,6 +280,8 @@ class Cache(Protocol):
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None: ...
 
     async def delete(self, keys: Sequence[str]) -> None: ...
+
+    async def ping(self) -> None: ...
 
     async def close(self) -> None: ...
 

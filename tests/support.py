@@ -71,6 +71,9 @@ class HashingEmbedder:
             matrix[row] = self.embed_one(text)
         return matrix
 
+    async def ping(self) -> None:
+        """Always answers: the embedder is pure computation."""
+
     async def close(self) -> None:
         self.closed = True
 

@@ -74,6 +74,9 @@ class InProcessEventBus:
         finally:
             self._queues.discard(queue)
 
+    async def ping(self) -> None:
+        """Always answers: the bus lives in this process."""
+
     async def close(self) -> None:
         """End every subscriber's stream; later publishes are ignored."""
         if self._closed:
@@ -127,6 +130,9 @@ class InProcessCache:
     async def delete(self, keys: Sequence[str]) -> None:
         for key in keys:
             self._entries.pop(key, None)
+
+    async def ping(self) -> None:
+        """Always answers: the cache lives in this process."""
 
     async def close(self) -> None:
         self._entries.clear()

@@ -196,6 +196,10 @@ class MiniLMEmbedder:
                 queue.timer = loop.call_later(self._max_wait, self._flush)
         return await future
 
+    async def ping(self) -> None:
+        """Loads the model if it is not loaded yet; raises if it cannot be."""
+        await self.load()
+
     async def close(self) -> None:
         """Refuse new calls and shut the worker thread down (idempotent).
 

@@ -85,6 +85,10 @@ class OpenAICompatibleEmbedder:
         ]
         return parts[0] if len(parts) == 1 else np.vstack(parts)
 
+    async def ping(self) -> None:
+        """One tiny embedding request; raises ``Unavailable`` if the endpoint fails."""
+        await self.embed(["ping"])
+
     async def close(self) -> None:
         """Close the HTTP connection pool."""
         await self._client.aclose()

@@ -3,7 +3,10 @@
 Facts are (subject, predicate, object) triples over entities. An exclusive
 fact closes the open fact with the same subject and predicate (``validTo``)
 rather than deleting it, so ``facts(asOf:)`` can answer what was true when.
-A fact taken from a memory links that memory to both entities (MENTIONS).
+A fact taken from a memory links that memory to both entities (MENTIONS) in
+the same transaction as the fact. Entities are created first, idempotently:
+an entity without facts is a valid node, so a failure there leaves nothing
+half-written.
 """
 
 from __future__ import annotations
@@ -63,9 +66,12 @@ class FactService:
             source_memory_id=source_memory_id,
             recorded_at=now,
         )
-        await self._store.insert_fact(fact, exclusive)
+        mentions: list[Relation] = []
         if source_memory_id is not None:
-            await self._link_mentions(tenant, source_memory_id, [subject_entity, object_entity])
+            mentions = await self._new_mentions(
+                tenant, source_memory_id, [subject_entity, object_entity], now
+            )
+        await self._store.insert_fact(fact, exclusive, mentions)
         return fact
 
     async def entities(self, tenant: str, ids: Sequence[str]) -> dict[str, Entity]:
@@ -121,14 +127,18 @@ class FactService:
         kind = validation.identifier(kind, f"{argument}Kind")
         return await self._store.upsert_entity(tenant, name, kind, now)
 
-    async def _link_mentions(self, tenant: str, memory_id: str, entities: list[Entity]) -> None:
+    async def _new_mentions(
+        self, tenant: str, memory_id: str, entities: list[Entity], now: datetime
+    ) -> list[Relation]:
+        """MENTIONS relations from the memory to those entities it does not yet mention."""
         existing = await self._store.relations_of(tenant, [memory_id], Direction.OUT, [MENTIONS])
         linked = {r.target_id for r in existing.get(memory_id, [])}
+        mentions = []
         for entity in entities:
             if entity.id in linked:
                 continue
             linked.add(entity.id)
-            await self._store.insert_relation(
+            mentions.append(
                 Relation(
                     id=new_id(NodeKind.RELATION),
                     tenant=tenant,
@@ -139,6 +149,7 @@ class FactService:
                     properties=None,
                     valid_from=None,
                     valid_to=None,
-                    created_at=utcnow(),
+                    created_at=now,
                 )
             )
+        return mentions

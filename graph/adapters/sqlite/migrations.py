@@ -181,8 +181,13 @@ CREATE TRIGGER search_docs_after_update AFTER UPDATE OF content ON search_docs B
 END;
 """
 
+_SEARCH_VERSIONS: Final = """
+ALTER TABLE search_docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+"""
+
 MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
     (1, "graph tables", _GRAPH),
     (2, "search index tables", _SEARCH),
+    (3, "memory version of each search document", _SEARCH_VERSIONS),
 )
 """(version, description, SQL script), in the order they apply."""

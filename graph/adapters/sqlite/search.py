@@ -31,16 +31,17 @@ _TERM = re.compile(r"\w+")
 _UPSERT_DOC = """
 INSERT INTO search_docs (
     memory_id, tenant, agent_id, user_id, session_id, type, level, created_at,
-    valid_from, valid_to, content, vector
+    valid_from, valid_to, content, vector, version
 ) VALUES (
     :memory_id, :tenant, :agent_id, :user_id, :session_id, :type, :level, :created_at,
-    :valid_from, :valid_to, :content, :vector
+    :valid_from, :valid_to, :content, :vector, :version
 )
 ON CONFLICT (memory_id) DO UPDATE SET
     agent_id = excluded.agent_id, user_id = excluded.user_id,
     session_id = excluded.session_id, type = excluded.type, level = excluded.level,
     created_at = excluded.created_at, valid_from = excluded.valid_from,
-    valid_to = excluded.valid_to, content = excluded.content, vector = excluded.vector
+    valid_to = excluded.valid_to, content = excluded.content, vector = excluded.vector,
+    version = excluded.version
 WHERE search_docs.tenant = excluded.tenant
 RETURNING doc"""
 
@@ -240,6 +241,14 @@ class SqliteSearchIndex:
             ranked = self._vectors.top(tenant, vector, candidates, allowed)
         return fuse(keyword, ranked, alpha, query.limit)
 
+    async def indexed_versions(self, tenant: str) -> dict[str, int]:
+        sql = "SELECT memory_id, version FROM search_docs WHERE tenant = ?"
+        rows = await self._db.read(lambda conn: conn.execute(sql, (tenant,)).fetchall())
+        return {row["memory_id"]: int(row["version"]) for row in rows}
+
+    async def ping(self) -> None:
+        await self._db.read(lambda conn: conn.execute("SELECT 1").fetchone())
+
     async def close(self) -> None:
         if self._open:
             self._open = False
@@ -261,4 +270,5 @@ def _doc_params(memory: Memory, vector: FloatMatrix) -> dict[str, Any]:
         "valid_to": to_db_time_opt(memory.valid_to),
         "content": memory.content,
         "vector": np.asarray(vector, dtype="<f4").tobytes(),
+        "version": memory.version,
     }

@@ -9,6 +9,7 @@ from typing import Any
 
 from graph.adapters.sqlite.codec import (
     display_name,
+    from_db_time_opt,
     json_list,
     normalise_name,
     to_db_time,
@@ -28,7 +29,7 @@ from graph.adapters.sqlite.store_rows import (
 from graph.errors import BadInput, Conflict
 from graph.ids import new_id
 from graph.model import Agent, Direction, Entity, Fact, NodeKind, Relation, utcnow
-from graph.ports import OutboxEntry, Position
+from graph.ports import OutboxEntry, OutboxStats, Position
 
 _TOUCHING = (
     "SELECT req.node, r.rowid FROM req CROSS JOIN relations r"
@@ -95,24 +96,7 @@ class GraphStoreMixin:
     # -- relations ---------------------------------------------------------
 
     async def insert_relation(self, relation: Relation) -> None:
-        await self._insert(
-            "INSERT INTO relations (id, tenant, type, source_id, target_id, weight, properties,"
-            " valid_from, valid_to, created_at) VALUES (:id, :tenant, :type, :source_id,"
-            " :target_id, :weight, :properties, :valid_from, :valid_to, :created_at)",
-            {
-                "id": relation.id,
-                "tenant": relation.tenant,
-                "type": relation.type,
-                "source_id": relation.source_id,
-                "target_id": relation.target_id,
-                "weight": float(relation.weight),
-                "properties": to_json(relation.properties),
-                "valid_from": to_db_time_opt(relation.valid_from),
-                "valid_to": to_db_time_opt(relation.valid_to),
-                "created_at": to_db_time(relation.created_at),
-            },
-            "relation",
-        )
+        await self._insert(_INSERT_RELATION, _relation_params(relation), "relation")
 
     async def delete_relation(self, tenant: str, relation_id: str) -> bool:
         """Soft delete (the row keeps ``deleted_at``); no read returns it again."""
@@ -229,9 +213,12 @@ class GraphStoreMixin:
 
     # -- facts -------------------------------------------------------------
 
-    async def insert_fact(self, fact: Fact, exclusive: bool) -> None:
-        """Insert a fact; when ``exclusive``, first close the open facts with the
-        same subject and predicate at ``coalesce(valid_from, recorded_at)``."""
+    async def insert_fact(
+        self, fact: Fact, exclusive: bool, mentions: Sequence[Relation] = ()
+    ) -> None:
+        """Insert a fact and its ``mentions`` relations; when ``exclusive``, first
+        close the open facts with the same subject and predicate at
+        ``coalesce(valid_from, recorded_at)``. One transaction."""
         params = {
             "id": fact.id,
             "tenant": fact.tenant,
@@ -260,6 +247,8 @@ class GraphStoreMixin:
                 " :recorded_at)",
                 params,
             )
+            for relation in mentions:
+                conn.execute(_INSERT_RELATION, _relation_params(relation))
 
         try:
             await self._db.write(run)
@@ -312,9 +301,39 @@ class GraphStoreMixin:
         rows = await self._db.read(lambda conn: conn.execute(sql, (max(limit, 0),)).fetchall())
         return [outbox_from_row(row) for row in rows]
 
+    async def outbox_stats(self) -> OutboxStats:
+        sql = "SELECT count(*) AS depth, min(created_at) AS oldest FROM index_outbox"
+        row = await self._db.read(lambda conn: conn.execute(sql).fetchone())
+        return OutboxStats(depth=int(row["depth"]), oldest=from_db_time_opt(row["oldest"]))
+
+    async def ping(self) -> None:
+        await self._db.read(lambda conn: conn.execute("SELECT 1").fetchone())
+
     async def ack_index_work(self, seqs: Sequence[int]) -> None:
         if not seqs:
             return
         params = {"seqs": json_list(seqs)}
         sql = "DELETE FROM index_outbox WHERE seq IN (SELECT value FROM json_each(:seqs))"
         await self._db.write(lambda conn: conn.execute(sql, params))
+
+
+_INSERT_RELATION = (
+    "INSERT INTO relations (id, tenant, type, source_id, target_id, weight, properties,"
+    " valid_from, valid_to, created_at) VALUES (:id, :tenant, :type, :source_id,"
+    " :target_id, :weight, :properties, :valid_from, :valid_to, :created_at)"
+)
+
+
+def _relation_params(relation: Relation) -> dict[str, Any]:
+    return {
+        "id": relation.id,
+        "tenant": relation.tenant,
+        "type": relation.type,
+        "source_id": relation.source_id,
+        "target_id": relation.target_id,
+        "weight": float(relation.weight),
+        "properties": to_json(relation.properties),
+        "valid_from": to_db_time_opt(relation.valid_from),
+        "valid_to": to_db_time_opt(relation.valid_to),
+        "created_at": to_db_time(relation.created_at),
+    }

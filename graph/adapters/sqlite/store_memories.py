@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,7 +19,7 @@ from graph.adapters.sqlite.store_rows import (
 )
 from graph.errors import Conflict, NotFound
 from graph.model import Memory, MemoryFilter, MemoryVersion, utcnow
-from graph.ports import Position
+from graph.ports import IndexHit, Position
 
 _INSERT_MEMORY = """
 INSERT INTO memories (
@@ -200,6 +201,45 @@ class MemoryStoreMixin:
         params = {**select.params, "limit": max(first, 0) + 1}
         rows = await self._db.read(lambda conn: conn.execute(sql, params).fetchall())
         return [memory_from_row(row) for row in rows]
+
+    async def keyword_fallback(
+        self, tenant: str, text: str, memory_filter: MemoryFilter, limit: int
+    ) -> list[IndexHit]:
+        """Substring matching, scored by how many query words a memory holds.
+
+        A scan, for when the search index is unavailable; in the embedded set
+        the index lives in this same file, so this is rarely needed.
+        """
+        words = list(dict.fromkeys(w.lower() for w in re.findall(r"\w+", text)))[:16]
+        if not words or limit <= 0:
+            return []
+        select = memory_select(
+            tenant, memory_filter, None, agent_expr=agent_constraint(memory_filter)
+        )
+        params = dict(select.params)
+        terms = []
+        for i, word in enumerate(words):
+            params[f"w{i}"] = word
+            terms.append(f"(instr(lower(m.content), :w{i}) > 0)")
+        score = " + ".join(terms)
+        sql = (
+            f"SELECT m.id AS id, ({score}) AS score FROM {select.source}"
+            f" WHERE {select.where} AND ({score}) > 0"
+            f" ORDER BY score DESC, {NEWEST_FIRST} LIMIT :limit"
+        )
+        params["limit"] = limit
+        rows = await self._db.read(lambda conn: conn.execute(sql, params).fetchall())
+        return [IndexHit(row["id"], float(row["score"]), float(row["score"]), None) for row in rows]
+
+    async def tenants(self) -> list[str]:
+        sql = "SELECT DISTINCT tenant FROM memories ORDER BY tenant"
+        rows = await self._db.read(lambda conn: conn.execute(sql).fetchall())
+        return [row["tenant"] for row in rows]
+
+    async def live_memory_versions(self, tenant: str) -> dict[str, int]:
+        sql = "SELECT id, version FROM memories WHERE tenant = ? AND deleted_at IS NULL"
+        rows = await self._db.read(lambda conn: conn.execute(sql, (tenant,)).fetchall())
+        return {row["id"]: int(row["version"]) for row in rows}
 
     async def list_memories_for_agents(
         self,
