@@ -73,7 +73,10 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         if isinstance(request, Request) and isinstance(response, Response):
             response.media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
             request.state.sub_response = response
-        return RequestContext.create(self._graph, self._tenant, request, response)
+        context = RequestContext.create(self._graph, self._tenant, request, response)
+        if isinstance(request, Request):
+            request.state.context = context
+        return context
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_html)
@@ -90,8 +93,12 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             sub_response = getattr(request.state, "sub_response", None)
             if sub_response is not None:
                 sub_response.status_code = 400
-        if result.extensions:
-            body["extensions"] = result.extensions
+        extensions = dict(result.extensions or {})
+        context = getattr(request.state, "context", None)
+        if context is not None and context.degraded:
+            extensions["degraded"] = sorted(context.degraded)
+        if extensions:
+            body["extensions"] = extensions
         return body  # type: ignore[return-value]
 
     def create_response(

@@ -17,7 +17,8 @@ class RequestContext:
     loaders: Loaders
     request: Any = None
     response: Any = None
-    degraded: list[str] = field(default_factory=list)
+    degraded: set[str] = field(default_factory=set)
+    """Features answered in a degraded way (reported in the response's extensions)."""
 
     @classmethod
     def create(

@@ -101,7 +101,9 @@ class Query:
             given(limit, 10),
             given(expand, 0),
         )
-        hits = await ctx.graph.search.search(ctx.tenant, request)
+        results = await ctx.graph.search.search(ctx.tenant, request)
+        if results.degraded:
+            ctx.degraded.add("search")
         return [
             SearchHit(
                 memory=Memory.wrap(h.memory),
@@ -109,7 +111,7 @@ class Query:
                 keyword_score=h.keyword_score,
                 vector_score=h.vector_score,
             )
-            for h in hits
+            for h in results.hits
         ]
 
     @strawberry.field

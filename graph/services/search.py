@@ -9,6 +9,7 @@ one response stay on one scale.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,9 +22,20 @@ from graph.model import MemoryFilter, SearchHit, SearchMode
 from graph.ports import Cache, Embedder, GraphStore, IndexQuery, SearchIndex, Vectors
 from graph.services.relations import RelationService
 
+log = logging.getLogger(__name__)
+
 DEFAULT_ALPHA = 0.5
 EXPANSION_DECAY = 0.5
 QUERY_VECTOR_TTL = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResults:
+    """Hits, best first. ``degraded`` is true when the search index was
+    unavailable and the graph store's keyword fallback answered instead."""
+
+    hits: list[SearchHit]
+    degraded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +65,24 @@ class SearchService:
         self._relations = relations
         self._limits = limits
 
-    async def search(self, tenant: str, request: SearchRequest) -> list[SearchHit]:
+    async def search(self, tenant: str, request: SearchRequest) -> SearchResults:
         limits = self._limits
         text = validation.text(request.query, limits.max_query_chars, "query")
         validation.bounded(request.limit, 1, limits.max_search_limit, "limit")
         validation.bounded(request.expand, 0, limits.max_search_expand, "expand")
         alpha = self._alpha(request)
-        vector = None if alpha == 0.0 else await self.query_vector(text)
-        hits = await self._index.search(
-            tenant, IndexQuery(text, vector, alpha, request.memory_filter, request.limit)
-        )
+        degraded = False
+        try:
+            vector = None if alpha == 0.0 else await self.query_vector(text)
+            hits = await self._index.search(
+                tenant, IndexQuery(text, vector, alpha, request.memory_filter, request.limit)
+            )
+        except Exception:
+            log.warning("search index unavailable; answering from the graph store", exc_info=True)
+            degraded = True
+            hits = await self._store.keyword_fallback(
+                tenant, text, request.memory_filter, request.limit
+            )
         live = await self._store.get_memories(tenant, [h.memory_id for h in hits])
         results = [
             SearchHit(live[h.memory_id], h.score, h.keyword_score, h.vector_score)
@@ -71,7 +91,7 @@ class SearchService:
         ]
         if request.expand and results:
             results += await self._expand(tenant, results, request)
-        return results
+        return SearchResults(results, degraded)
 
     async def query_vector(self, text: str) -> Vectors:
         """The query's embedding, cached by model and text."""

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
+from graph.errors import Unavailable
+from graph.memory_graph import MemoryGraph
+from graph.ports import Backends
+from graph.services.memories import NewMemory
+from graph.services.search import SearchRequest
 from tests.api.conftest import Gql, error_code, ok
 from tests.api.test_graph import relate
 from tests.api.test_memories import add, create_agent
@@ -109,3 +117,25 @@ async def test_bad_search_arguments_are_bad_user_input(
     gql: Gql, variables: dict[str, object]
 ) -> None:
     assert error_code(await gql(SEARCH, variables)) == "BAD_USER_INPUT"
+
+
+class UnreachableIndex:
+    """A search index whose backend is down: every call raises Unavailable."""
+
+    def __getattr__(self, name: str) -> Any:
+        async def fail(*args: Any, **kwargs: Any) -> Any:
+            raise Unavailable("search index unreachable")
+
+        return fail
+
+
+async def test_search_answers_from_the_graph_and_says_so_while_the_index_is_down(
+    backends: Backends,
+) -> None:
+    healthy = MemoryGraph(backends)
+    await healthy.memories.add("default", [NewMemory("the heron fishes at dawn")])
+    broken = MemoryGraph(replace(backends, index=UnreachableIndex()))  # type: ignore[arg-type]
+    results = await broken.search.search("default", SearchRequest("heron dawn"))
+    assert results.degraded
+    assert [h.memory.content for h in results.hits] == ["the heron fishes at dawn"]
+    assert (await healthy.search.search("default", SearchRequest("heron"))).degraded is False
