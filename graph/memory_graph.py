@@ -15,6 +15,7 @@ from graph.services.events import EventService
 from graph.services.facts import FactService
 from graph.services.indexer import Indexer
 from graph.services.memories import MemoryService
+from graph.services.read_cache import ReadCache
 from graph.services.relations import RelationService
 from graph.services.search import SearchService
 
@@ -24,12 +25,20 @@ class MemoryGraph:
         self.backends = backends
         self.limits = limits or Limits()
         store = backends.store
-        self.indexer = Indexer(store, backends.index, backends.embedder)
-        self.memories = MemoryService(store, backends.bus, self.indexer, self.limits)
-        self.relations = RelationService(store, self.limits)
-        self.facts = FactService(store, self.limits)
+        self.read_cache = ReadCache(backends.cache, backends.coordination_cache)
+        invalidate = self.read_cache.invalidate
+        self.indexer = Indexer(store, backends.index, backends.embedder, on_indexed=invalidate)
+        self.memories = MemoryService(store, backends.bus, self.indexer, self.limits, invalidate)
+        self.relations = RelationService(store, self.limits, invalidate)
+        self.facts = FactService(store, self.limits, invalidate)
         self.search = SearchService(
-            store, backends.index, backends.embedder, backends.cache, self.relations, self.limits
+            store,
+            backends.index,
+            backends.embedder,
+            backends.cache,
+            self.relations,
+            self.limits,
+            self.read_cache,
         )
         self.events = EventService(backends.bus)
         self._background: asyncio.Task[None] | None = None

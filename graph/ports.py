@@ -295,6 +295,14 @@ class Backends:
     embedder: Embedder
     bus: EventBus
     cache: Cache
+    shared_cache: Cache | None = None
+    """The layer of ``cache`` that every server process sees (Redis), for
+    values that must never be stale in one process; ``None`` when ``cache``
+    is itself the only layer. Closed by ``cache``, which owns it."""
+
+    @property
+    def coordination_cache(self) -> Cache:
+        return self.shared_cache if self.shared_cache is not None else self.cache
 
     async def close(self) -> None:
         for part in (self.store, self.index, self.embedder, self.bus, self.cache):

@@ -11,7 +11,7 @@ half-written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from graph import validation
@@ -26,9 +26,12 @@ MENTIONS = "MENTIONS"
 
 
 class FactService:
-    def __init__(self, store: GraphStore, limits: Limits) -> None:
+    def __init__(
+        self, store: GraphStore, limits: Limits, on_write: Callable[[str], Awaitable[None]]
+    ) -> None:
         self._store = store
         self._limits = limits
+        self._on_write = on_write
 
     async def add_fact(
         self,
@@ -72,6 +75,7 @@ class FactService:
                 tenant, source_memory_id, [subject_entity, object_entity], now
             )
         await self._store.insert_fact(fact, exclusive, mentions)
+        await self._on_write(tenant)
         return fact
 
     async def entities(self, tenant: str, ids: Sequence[str]) -> dict[str, Entity]:

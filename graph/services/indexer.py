@@ -13,6 +13,7 @@ import contextlib
 import logging
 import random
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 
 from graph.ports import Embedder, GraphStore, OutboxEntry, SearchIndex
 
@@ -21,12 +22,18 @@ log = logging.getLogger(__name__)
 
 class Indexer:
     def __init__(
-        self, store: GraphStore, index: SearchIndex, embedder: Embedder, batch: int = 256
+        self,
+        store: GraphStore,
+        index: SearchIndex,
+        embedder: Embedder,
+        on_indexed: Callable[[str], Awaitable[None]] | None = None,
+        batch: int = 256,
     ) -> None:
         self._store = store
         self._index = index
         self._embedder = embedder
         self._batch = batch
+        self._on_indexed = on_indexed
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self.failures = 0
@@ -86,3 +93,5 @@ class Indexer:
                 memories = list(live.values())
                 vectors = await self._embedder.embed([m.content for m in memories])
                 await self._index.upsert(memories, vectors)
+            if self._on_indexed is not None:
+                await self._on_indexed(tenant)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -65,7 +65,15 @@ def content_hash(content: str) -> str:
 
 
 class MemoryService:
-    def __init__(self, store: GraphStore, bus: EventBus, indexer: Indexer, limits: Limits) -> None:
+    def __init__(
+        self,
+        store: GraphStore,
+        bus: EventBus,
+        indexer: Indexer,
+        limits: Limits,
+        on_write: Callable[[str], Awaitable[None]],
+    ) -> None:
+        self._on_write = on_write
         self._store = store
         self._bus = bus
         self._indexer = indexer
@@ -120,6 +128,7 @@ class MemoryService:
                 fresh.append(memory)
         if fresh:
             await self._store.insert_memories(fresh)
+            await self._on_write(tenant)
             await self._indexer.try_drain()
             for memory in fresh:
                 await self._bus.publish(MemoryEvent(MemoryEventKind.CREATED, memory, now))
@@ -140,6 +149,7 @@ class MemoryService:
             )
         updated = self._patched(current, patch)
         await self._store.update_memory(updated)
+        await self._on_write(tenant)
         await self._indexer.try_drain()
         kind = MemoryEventKind.UPDATED
         if updated.valid_to is not None and updated.valid_to <= updated.recorded_at:
@@ -152,6 +162,7 @@ class MemoryService:
         deleted = await self._store.delete_memory(tenant, memory_id, now)
         if deleted is None:
             raise NotFound(f"No memory with id {memory_id!r}.", id=memory_id)
+        await self._on_write(tenant)
         await self._indexer.try_drain()
         await self._bus.publish(MemoryEvent(MemoryEventKind.DELETED, deleted, now))
         return deleted

@@ -7,7 +7,7 @@ number of store calls depends on the depth, never on how many nodes start.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from graph import validation
@@ -44,9 +44,12 @@ class _Walk:
 
 
 class RelationService:
-    def __init__(self, store: GraphStore, limits: Limits) -> None:
+    def __init__(
+        self, store: GraphStore, limits: Limits, on_write: Callable[[str], Awaitable[None]]
+    ) -> None:
         self._store = store
         self._limits = limits
+        self._on_write = on_write
 
     async def get_nodes(self, tenant: str, ids: Sequence[str]) -> dict[str, Node]:
         """Nodes of any kind by global id; unknown and foreign ids are absent."""
@@ -97,11 +100,13 @@ class RelationService:
             created_at=utcnow(),
         )
         await self._store.insert_relation(relation)
+        await self._on_write(tenant)
         return relation
 
     async def unrelate(self, tenant: str, relation_id: str) -> None:
         if not await self._store.delete_relation(tenant, relation_id):
             raise NotFound(f"No relation with id {relation_id!r}.", id=relation_id)
+        await self._on_write(tenant)
 
     async def relations_of(
         self,

@@ -9,6 +9,7 @@ one response stay on one scale.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -16,10 +17,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graph import validation
+from graph.codec import memory_from_dict, memory_to_dict
 from graph.filtering import matches
 from graph.limits import Limits
 from graph.model import MemoryFilter, SearchHit, SearchMode
 from graph.ports import Cache, Embedder, GraphStore, IndexQuery, SearchIndex, Vectors
+from graph.services.read_cache import ReadCache
 from graph.services.relations import RelationService
 
 log = logging.getLogger(__name__)
@@ -57,6 +60,7 @@ class SearchService:
         cache: Cache,
         relations: RelationService,
         limits: Limits,
+        read_cache: ReadCache,
     ) -> None:
         self._store = store
         self._index = index
@@ -64,13 +68,36 @@ class SearchService:
         self._cache = cache
         self._relations = relations
         self._limits = limits
+        self._read_cache = read_cache
 
-    async def search(self, tenant: str, request: SearchRequest) -> SearchResults:
+    async def search(
+        self, tenant: str, request: SearchRequest, scope: str = "default"
+    ) -> SearchResults:
+        """Search, through the read cache. ``scope`` separates callers who may
+        see different results (e.g. roles); degraded answers are never cached."""
         limits = self._limits
-        text = validation.text(request.query, limits.max_query_chars, "query")
+        validation.text(request.query, limits.max_query_chars, "query")
         validation.bounded(request.limit, 1, limits.max_search_limit, "limit")
         validation.bounded(request.expand, 0, limits.max_search_expand, "expand")
         alpha = self._alpha(request)
+        degraded: SearchResults | None = None
+
+        async def load() -> bytes:
+            nonlocal degraded
+            results = await self._search(tenant, request, alpha)
+            if results.degraded:
+                degraded = results
+                raise _NotCacheable
+            return _encode(results)
+
+        try:
+            data = await self._read_cache.get_or_load(tenant, scope, _fingerprint(request), load)
+        except _NotCacheable:
+            return degraded or await self._search(tenant, request, alpha)
+        return _decode(data)
+
+    async def _search(self, tenant: str, request: SearchRequest, alpha: float) -> SearchResults:
+        text = request.query
         degraded = False
         try:
             vector = None if alpha == 0.0 else await self.query_vector(text)
@@ -135,3 +162,34 @@ class SearchService:
                 if memory.id not in best or best[memory.id].score < score:
                     best[memory.id] = SearchHit(memory, score, None, None)
         return sorted(best.values(), key=lambda h: (-h.score, h.memory.id))
+
+
+class _NotCacheable(Exception):
+    """Raised inside a cache load whose result must not be cached."""
+
+
+def _fingerprint(request: SearchRequest) -> str:
+    raw = repr(
+        (
+            request.query,
+            request.mode.value,
+            request.alpha,
+            request.memory_filter,
+            request.limit,
+            request.expand,
+        )
+    )
+    return "search:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _encode(results: SearchResults) -> bytes:
+    hits = [
+        [memory_to_dict(h.memory), h.score, h.keyword_score, h.vector_score] for h in results.hits
+    ]
+    return json.dumps(hits, separators=(",", ":")).encode()
+
+
+def _decode(data: bytes) -> SearchResults:
+    return SearchResults(
+        [SearchHit(memory_from_dict(m), score, kw, vec) for m, score, kw, vec in json.loads(data)]
+    )
