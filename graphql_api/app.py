@@ -7,34 +7,18 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from graph.adapters.embedded import open_embedded
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from graph.embedding import create_embedder
-from graph.memory_graph import MemoryGraph
+from graphql_api.backends import open_graph
 from graphql_api.settings import Settings
 from graphql_api.view import GraphQLEndpoint
 from schema.build import build_schema
 
 log = logging.getLogger("agentmem")
-
-
-async def open_graph(settings: Settings) -> MemoryGraph:
-    """The domain over the backends the settings choose (embedded by default)."""
-    embedder = create_embedder(
-        settings.embedder,
-        base_url=settings.embedder_url,
-        model=settings.embedder_model,
-        api_key=settings.embedder_api_key,
-        dimensions=settings.embedder_dimensions,
-        threads=settings.embedder_threads,
-    )
-    backends = await open_embedded(settings.data_dir, embedder)
-    return MemoryGraph(backends, settings.limits)
 
 
 class _Deferred:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Sequence
@@ -28,6 +29,32 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
     serve.add_argument("--data-dir", type=Path, help="folder of the embedded store")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+
+    migrate = verbs.add_parser(
+        "migrate",
+        help="apply pending schema migrations",
+        description="Apply pending schema migrations to the configured stores, then exit.",
+    )
+    migrate.add_argument("--data-dir", type=Path, help="folder of the embedded store")
+
+    reindex = verbs.add_parser(
+        "reindex",
+        help="rebuild or verify the search index",
+        description=(
+            "Re-embed and re-index every live memory; with --verify, only compare the "
+            "search index with the graph and repair the drift it finds."
+        ),
+    )
+    reindex.add_argument("--data-dir", type=Path, help="folder of the embedded store")
+    reindex.add_argument(
+        "--verify", action="store_true", help="compare the stores; repair only the drift"
+    )
+    reindex.add_argument(
+        "--dry-run", action="store_true", help="report only; exit 1 when drift is found"
+    )
+    reindex.add_argument(
+        "--tenant", action="append", default=[], help="limit to this tenant (repeatable)"
+    )
     return parser
 
 
@@ -35,13 +62,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings().with_overrides(
-            host=args.host, port=args.port, data_dir=args.data_dir, log_level=args.log_level
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            data_dir=args.data_dir,
+            log_level=getattr(args, "log_level", None),
         )
     except SettingsError as exc:
         print(f"agentmem: {exc}", file=sys.stderr)
         return 2
     if args.verb == "serve":
         return _serve(settings)
+    from graphql_api import admin
+
+    if args.verb == "migrate":
+        return asyncio.run(admin.migrate(settings))
+    if args.verb == "reindex":
+        return asyncio.run(admin.reindex(settings, args.verify, args.dry_run, args.tenant))
     return 2
 
 
