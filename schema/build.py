@@ -6,6 +6,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes
@@ -28,6 +29,10 @@ def build_schema(**options: Any) -> strawberry.Schema:
         mutation=Mutation,
         subscription=Subscription,
         types=[Agent, Memory, Entity, Relation, Fact],
-        extensions=[ErrorCodes],
+        extensions=[
+            ErrorCodes,
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+        ],
         **options,
     )

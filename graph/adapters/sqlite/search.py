@@ -55,16 +55,89 @@ LIMIT :limit"""
 Ranking = list[tuple[str, float]]
 
 
+STOP_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "but",
+        "by",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "our",
+        "she",
+        "so",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "you",
+        "your",
+    ]
+)
+"""English words too common to rank by; dropped from keyword queries (as Weaviate's
+and Lucene's English analysers do) unless the query holds nothing else. Matching
+them would make BM25 score nearly every document."""
+
+
 def match_expression(text: str) -> str | None:
     """User text as an FTS5 query that cannot carry FTS syntax.
 
     Every word becomes a quoted string term and the terms are joined with OR,
     so operators, column filters, prefixes and quotes in the text are plain
-    words (or dropped, for punctuation). ``None`` when no word is left.
+    words (or dropped, for punctuation). Stop words are left out when other
+    words remain. ``None`` when no word is left.
     """
     terms = list(dict.fromkeys(term.lower() for term in _TERM.findall(text)))
     if not terms:
         return None
+    terms = [term for term in terms if term not in STOP_WORDS] or terms
     return " OR ".join(f'"{term}"' for term in terms[:MAX_QUERY_TERMS])
 
 
