@@ -11,7 +11,6 @@ per id and never has to be split by SQLite's variable limit.
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -55,14 +54,3 @@ def json_list(values: Iterable[object]) -> str:
 
 def tags_from_json(text: str) -> tuple[str, ...]:
     return tuple(str(tag) for tag in json.loads(text))
-
-
-def normalise_name(name: str) -> str:
-    """The comparison form of an entity name: NFKC, casefolded, trimmed and
-    with runs of whitespace collapsed to one space."""
-    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
-
-
-def display_name(name: str) -> str:
-    """The stored form of an entity name: trimmed, whitespace collapsed, case kept."""
-    return " ".join(name.split())

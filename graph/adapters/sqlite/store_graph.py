@@ -8,10 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from graph.adapters.sqlite.codec import (
-    display_name,
     from_db_time_opt,
     json_list,
-    normalise_name,
     to_db_time,
     to_db_time_opt,
     to_json,
@@ -29,6 +27,7 @@ from graph.adapters.sqlite.store_rows import (
 from graph.errors import BadInput, Conflict
 from graph.ids import new_id
 from graph.model import Agent, Direction, Entity, Fact, NodeKind, Relation, utcnow
+from graph.names import display_name, normalise_name
 from graph.ports import OutboxEntry, OutboxStats, Position
 
 _TOUCHING = (
