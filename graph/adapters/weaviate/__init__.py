@@ -1,0 +1,17 @@
+"""The Weaviate adapter: :class:`WeaviateSearchIndex` (hybrid BM25 + vector search)."""
+
+from graph.adapters.weaviate.index import (
+    COLLECTION,
+    WeaviateSearchIndex,
+    memory_uuid,
+    open_weaviate_index,
+)
+from graph.adapters.weaviate.tenants import weaviate_tenant
+
+__all__ = [
+    "COLLECTION",
+    "WeaviateSearchIndex",
+    "memory_uuid",
+    "open_weaviate_index",
+    "weaviate_tenant",
+]
