@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from graphql_api.backends import open_graph
+from graphql_api.backends import backend_config, open_graph
 from graphql_api.settings import Settings
 from graphql_api.view import GraphQLEndpoint
 from schema.build import build_schema
@@ -47,7 +47,7 @@ def create_app(settings: Settings) -> Starlette:
         graph = await open_graph(settings)
         await graph.start()
         graphql.app = GraphQLEndpoint(schema, graph, settings.tenant)
-        log.info("AgentMem serving data in %s", settings.data_dir.resolve())
+        log.info("AgentMem serving on %s", backend_config(settings).name)
         try:
             yield
         finally:

@@ -26,6 +26,13 @@ class Settings:
     data_dir: Path = Path(".agentmem")
     tenant: str = "default"
     log_level: str = "info"
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str | None = field(default=None, repr=False)
+    neo4j_database: str | None = None
+    weaviate_url: str | None = None
+    weaviate_grpc_port: int = 50051
+    redis_url: str | None = None
     embedder: str = "minilm"
     embedder_url: str | None = None
     embedder_model: str | None = None

@@ -24,6 +24,15 @@ from graph.model import (
 )
 from graph.ports import Backends, Embedder, Vectors
 
+BACKEND_SERVERS: dict[str, tuple[str, ...]] = {
+    "embedded": (),
+    "neo4j": ("neo4j",),
+    "weaviate": ("weaviate", "redis"),
+    "production": ("neo4j", "weaviate", "redis"),
+}
+"""Each backend set the suite knows, and the servers it needs (everything
+else is embedded): ``AGENTMEM_TEST_BACKENDS`` names sets from here."""
+
 _WORD = re.compile(r"\w+")
 
 EmbedderFactory = Callable[[], Embedder]

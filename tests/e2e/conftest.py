@@ -15,7 +15,7 @@ from tests.e2e.server import ServerProcess
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory, backend_name: str) -> Iterator[ServerProcess]:
     data_dir: Path = tmp_path_factory.mktemp(f"e2e-{backend_name}") / "data"
-    process = ServerProcess(data_dir)
+    process = ServerProcess(data_dir, backend_name)
     process.start()
     yield process
     process.stop()

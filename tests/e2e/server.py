@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -11,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import BACKEND_SERVERS
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -18,13 +21,37 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+SERVER_VARIABLES = {
+    "neo4j": ("AGENTMEM_NEO4J_URI", "AGENTMEM_NEO4J_USER", "AGENTMEM_NEO4J_PASSWORD"),
+    "weaviate": ("AGENTMEM_WEAVIATE_URL", "AGENTMEM_WEAVIATE_GRPC_PORT"),
+    "redis": ("AGENTMEM_REDIS_URL",),
+}
+
+
+def server_env(backend_name: str, tenant: str) -> dict[str, str]:
+    """The environment for a server on one backend set: the test run's own
+    environment, minus the server variables that set does not use, with its
+    own tenant so tests sharing a server database never see each other."""
+    env = dict(os.environ)
+    used = {v for server in BACKEND_SERVERS[backend_name] for v in SERVER_VARIABLES[server]}
+    for variables in SERVER_VARIABLES.values():
+        for variable in variables:
+            if variable not in used:
+                env.pop(variable, None)
+    env["AGENTMEM_TENANT"] = tenant
+    return env
+
+
 class ServerProcess:
     """Starts, stops and restarts one server over one data folder."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, backend_name: str = "embedded", tenant: str | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.port = free_port()
-        self.env = {**os.environ, **(env or {})}
+        self.tenant = tenant or f"e2e-{secrets.token_hex(4)}"
+        self.env = server_env(backend_name, self.tenant)
         self.process: subprocess.Popen[bytes] | None = None
         self.log = data_dir.parent / f"server-{self.port}.log"
 

@@ -12,9 +12,10 @@ from tests.e2e.conftest import data_of, post
 from tests.e2e.server import ServerProcess
 
 
-def agentmem(*args: str) -> subprocess.CompletedProcess[str]:
+def agentmem(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "graphql_api.cli", *args],
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -29,10 +30,11 @@ def test_every_verb_explains_itself(verb: str) -> None:
     assert "--data-dir" in result.stdout
 
 
-def test_migrate_then_reindex_a_served_data_folder(tmp_path: Path) -> None:
+def test_migrate_then_reindex_a_served_data_folder(tmp_path: Path, backend_name: str) -> None:
     data_dir = tmp_path / "data"
-    assert agentmem("migrate", "--data-dir", str(data_dir)).returncode == 0
-    server = ServerProcess(data_dir)
+    server = ServerProcess(data_dir, backend_name)
+    env, tenant = server.env, server.tenant
+    assert agentmem("migrate", "--data-dir", str(data_dir), env=env).returncode == 0
     server.start()
     try:
         for text in ("gull on the pier", "gull over the harbour"):
@@ -45,9 +47,10 @@ def test_migrate_then_reindex_a_served_data_folder(tmp_path: Path) -> None:
             )
     finally:
         server.stop()
-    verify = agentmem("reindex", "--verify", "--dry-run", "--data-dir", str(data_dir))
+    scope = ("--data-dir", str(data_dir), "--tenant", tenant)
+    verify = agentmem("reindex", "--verify", "--dry-run", *scope, env=env)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert "drift: 0" in verify.stdout
-    rebuild = agentmem("reindex", "--data-dir", str(data_dir))
+    rebuild = agentmem("reindex", *scope, env=env)
     assert rebuild.returncode == 0, rebuild.stdout + rebuild.stderr
     assert "repaired 2 documents" in rebuild.stdout

@@ -8,8 +8,8 @@ from tests.e2e.conftest import data_of, post
 from tests.e2e.server import ServerProcess
 
 
-def test_data_survives_a_restart(tmp_path: Path) -> None:
-    server = ServerProcess(tmp_path / "data")
+def test_data_survives_a_restart(tmp_path: Path, backend_name: str) -> None:
+    server = ServerProcess(tmp_path / "data", backend_name)
     server.start()
     try:
         memory = data_of(

@@ -1,0 +1,113 @@
+"""Opens one set of adapters from a :class:`BackendConfig`.
+
+Each port is chosen on its own: the graph in Neo4j when a Neo4j URI is given
+(otherwise SQLite in the data folder), search in Weaviate when a Weaviate URL
+is given (otherwise FTS5 + vectors in the same SQLite file), events and the
+shared cache in Redis when a Redis URL is given (otherwise in-process). The
+server, the admin commands and the test-suite all open backends through here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graph.adapters.embedded import DATABASE_FILE
+from graph.adapters.inprocess import InProcessCache, InProcessEventBus
+from graph.adapters.sqlite.database import SqliteDatabase
+from graph.adapters.sqlite.search import SqliteSearchIndex
+from graph.adapters.sqlite.store import SqliteGraphStore
+from graph.ports import Backends, Cache, Embedder, EventBus, GraphStore, SearchIndex
+
+
+@dataclass(frozen=True, slots=True)
+class BackendConfig:
+    data_dir: Path
+    neo4j_uri: str | None = None
+    neo4j_user: str = "neo4j"
+    neo4j_password: str | None = field(default=None, repr=False)
+    neo4j_database: str | None = None
+    weaviate_url: str | None = None
+    weaviate_grpc_port: int = 50051
+    redis_url: str | None = None
+
+    @property
+    def name(self) -> str:
+        """A short description of the set, e.g. ``neo4j+weaviate+redis``."""
+        parts = [
+            "neo4j" if self.neo4j_uri else "sqlite",
+            "weaviate" if self.weaviate_url else "fts5",
+            "redis" if self.redis_url else "in-process",
+        ]
+        return "+".join(parts)
+
+
+async def open_backends(config: BackendConfig, embedder: Embedder) -> Backends:
+    """Open every port; on any failure, close what was opened and re-raise."""
+    opened: list[Any] = []
+    db: SqliteDatabase | None = None
+    try:
+        if config.neo4j_uri is None or config.weaviate_url is None:
+            config.data_dir.mkdir(parents=True, exist_ok=True)
+            db = await SqliteDatabase.open(config.data_dir / DATABASE_FILE)
+        store = await _open_store(config, db)
+        opened.append(store)
+        index = await _open_index(config, db, embedder)
+        opened.append(index)
+        bus, cache, shared = await _open_fanout(config, opened)
+    except BaseException:
+        for part in reversed(opened):
+            await part.close()
+        if db is not None and not db.closed:
+            await db.close()
+        raise
+    return Backends(store, index, embedder, bus, cache, shared_cache=shared)
+
+
+async def _open_store(config: BackendConfig, db: SqliteDatabase | None) -> GraphStore:
+    if config.neo4j_uri is None:
+        assert db is not None
+        return SqliteGraphStore(db)
+    from graph.adapters.neo4j.store import Neo4jSettings, open_store
+
+    return await open_store(
+        Neo4jSettings(
+            config.neo4j_uri,
+            config.neo4j_user,
+            config.neo4j_password or "",
+            config.neo4j_database,
+        )
+    )
+
+
+async def _open_index(
+    config: BackendConfig, db: SqliteDatabase | None, embedder: Embedder
+) -> SearchIndex:
+    if config.weaviate_url is None:
+        assert db is not None
+        return SqliteSearchIndex(db, embedder.dimensions)
+    from graph.adapters.weaviate import open_weaviate_index
+
+    return await open_weaviate_index(
+        config.weaviate_url, config.weaviate_grpc_port, embedder.dimensions
+    )
+
+
+async def _open_fanout(
+    config: BackendConfig, opened: list[Any]
+) -> tuple[EventBus, Cache, Cache | None]:
+    if config.redis_url is None:
+        return InProcessEventBus(), InProcessCache(), None
+    from graph.adapters.redis.bus import open_redis_bus
+    from graph.adapters.redis.cache import LayeredCache, RedisCache
+
+    bus = await open_redis_bus(config.redis_url)
+    opened.append(bus)
+    shared = RedisCache(config.redis_url)
+    opened.append(shared)
+    await shared.ping()
+    cache = LayeredCache(InProcessCache(), shared)
+    opened.remove(shared)
+    opened.append(cache)
+    return bus, cache, cache.fresh_view()
