@@ -13,7 +13,9 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph.memory_graph import MemoryGraph
 from graphql_api.backends import backend_config, open_graph
+from graphql_api.health import livez, readiness
 from graphql_api.settings import Settings
 from graphql_api.view import GraphQLEndpoint
 from schema.build import build_schema
@@ -25,6 +27,7 @@ class _Deferred:
     """An ASGI app that forwards to one created when the lifespan starts."""
 
     app: ASGIApp | None = None
+    graph: MemoryGraph | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.app is None:
@@ -36,8 +39,11 @@ def create_app(settings: Settings) -> Starlette:
     schema = build_schema()
     graphql = _Deferred()
 
-    async def livez(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+    async def readyz(request: Request) -> Response:
+        if graphql.graph is None:
+            return JSONResponse({"status": "starting"}, status_code=503)
+        ready, body = await readiness(graphql.graph)
+        return JSONResponse(body, status_code=200 if ready else 503)
 
     async def root(request: Request) -> Response:
         return RedirectResponse("/graphql")
@@ -47,6 +53,7 @@ def create_app(settings: Settings) -> Starlette:
         graph = await open_graph(settings)
         await graph.start()
         graphql.app = GraphQLEndpoint(schema, graph, settings.tenant)
+        graphql.graph = graph
         log.info("AgentMem serving on %s", backend_config(settings).name)
         try:
             yield
@@ -58,6 +65,7 @@ def create_app(settings: Settings) -> Starlette:
             Route("/graphql", graphql),
             WebSocketRoute("/graphql", graphql),
             Route("/livez", livez),
+            Route("/readyz", readyz),
             Route("/", root),
         ],
         lifespan=lifespan,

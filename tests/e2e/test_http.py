@@ -109,3 +109,13 @@ def test_a_paraphrase_with_no_shared_keywords_is_found_first_by_vector_search(
     assert hits[0]["memory"]["content"] == "The user prefers dark roast coffee"
     hits = data_of(post(server, search, {"q": "Which animal naps by the window?"}))["search"]
     assert hits[0]["memory"]["content"] == "The cat sleeps on the windowsill all afternoon"
+
+
+def test_readyz_lists_each_dependency_and_the_index_outbox(server: ServerProcess) -> None:
+    response = httpx.get(f"http://127.0.0.1:{server.port}/readyz", timeout=10)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ready"
+    assert set(body["dependencies"]) == {"graph", "search", "events", "cache"}
+    assert all(d["status"] == "ok" for d in body["dependencies"].values())
+    assert body["index_outbox"]["depth"] >= 0

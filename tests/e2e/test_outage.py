@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import data_of, post
@@ -78,6 +79,10 @@ def test_writes_during_a_weaviate_outage_are_searchable_after_it_returns(
         assert degraded.status_code == 200
         assert degraded.json()["extensions"]["degraded"] == ["search"]
         assert len(degraded.json()["data"]["search"]) == 100
+        ready = httpx.get(f"http://127.0.0.1:{server.port}/readyz", timeout=10).json()
+        assert ready["status"] == "ready"  # degraded, not down: the graph answers
+        assert ready["dependencies"]["search"]["status"] == "unavailable"
+        assert ready["index_outbox"]["depth"] >= 100
     finally:
         services("start", "weaviate")
 
