@@ -12,13 +12,11 @@ from schema.inputs import MemoryFilter, memory_filter
 from schema.types import (
     Agent,
     AgentConnection,
-    AgentEdge,
     Ctx,
     Entity,
     Memory,
     MemoryConnection,
     Node,
-    PageInfo,
     Relation,
     SearchHit,
     Subgraph,
@@ -44,17 +42,7 @@ class Query:
     ) -> AgentConnection:
         ctx = info.context
         page = await ctx.graph.memories.list_agents(ctx.tenant, given(first, 20), after)
-        edges = [
-            AgentEdge(cursor=c, node=Agent.wrap(a))
-            for c, a in zip(page.cursors, page.items, strict=True)
-        ]
-        return AgentConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-        )
+        return AgentConnection.wrap(page)
 
     @strawberry.field
     async def memory(self, info: Ctx, id: strawberry.ID) -> Memory | None:

@@ -4,6 +4,7 @@ through the request's dataloaders, so no type performs I/O of its own."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -30,6 +31,13 @@ class Node:
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
+
+    @classmethod
+    def of(cls, page: model.Page[Any]) -> PageInfo:
+        return cls(
+            has_next_page=page.has_next_page,
+            end_cursor=page.cursors[-1] if page.cursors else None,
+        )
 
 
 @strawberry.type
@@ -319,14 +327,7 @@ class MemoryConnection:
             MemoryEdge(cursor=c, node=Memory.wrap(m))
             for c, m in zip(page.cursors, page.items, strict=True)
         ]
-        return cls(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-            count_filter=count_filter,
-        )
+        return cls(edges=edges, page_info=PageInfo.of(page), count_filter=count_filter)
 
     @strawberry.field(description="How many memories match, across all pages.")
     async def total_count(self, info: Ctx) -> int | None:
@@ -345,6 +346,14 @@ class AgentEdge:
 class AgentConnection:
     edges: list[AgentEdge]
     page_info: PageInfo
+
+    @classmethod
+    def wrap(cls, page: model.Page[model.Agent]) -> AgentConnection:
+        edges = [
+            AgentEdge(cursor=c, node=Agent.wrap(a))
+            for c, a in zip(page.cursors, page.items, strict=True)
+        ]
+        return cls(edges=edges, page_info=PageInfo.of(page))
 
 
 @strawberry.type
