@@ -46,6 +46,7 @@ from bench.report import Report, as_json, render  # noqa: E402
 from bench.stats import Summary  # noqa: E402
 from graph.embedding import create_embedder  # noqa: E402
 from tests.e2e.server import ServerProcess  # noqa: E402
+from tests.support import BACKEND_SERVERS  # noqa: E402
 
 
 def _progress(message: str) -> None:
@@ -157,6 +158,13 @@ def _parser() -> argparse.ArgumentParser:
     add("--ingest-concurrency", type=int, default=1, help="concurrent ingest requests (default 1)")
     add("--seed", type=int, default=20240601, help="corpus random seed")
     add("--data-dir", type=Path, help="data folder for the server started here (must be empty)")
+    add(
+        "--backend",
+        choices=sorted(BACKEND_SERVERS),
+        default="embedded",
+        help="backend set of the server started here; server sets read AGENTMEM_* from the"
+        ' environment (eval "$(deploy/local/services up)")',
+    )
     add("--url", help="benchmark this running server (e.g. http://127.0.0.1:8000/graphql)")
     add("--json", type=Path, metavar="OUT", help="also write the figures as JSON to OUT")
     add("--skip-embedder", action="store_true", help="skip the in-process embedder line")
@@ -206,7 +214,8 @@ async def main_async(args: argparse.Namespace) -> int:
                     print(f"bench: --data-dir {data_dir} is not empty", file=sys.stderr)
                     return 2
             pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-            server = ServerProcess(data_dir, env={"PYTHONPATH": pythonpath})
+            server = ServerProcess(data_dir, args.backend)
+            server.env["PYTHONPATH"] = pythonpath
             server.log = data_dir.parent / f"{data_dir.name}-server-{server.port}.log"
             _progress(f"starting a server on {data_dir} (log {server.log})")
             server.start(timeout=120)
