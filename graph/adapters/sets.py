@@ -13,16 +13,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.adapters.embedded import DATABASE_FILE
 from graph.adapters.inprocess import InProcessCache, InProcessEventBus
 from graph.adapters.sqlite.database import SqliteDatabase
 from graph.adapters.sqlite.search import SqliteSearchIndex
 from graph.adapters.sqlite.store import SqliteGraphStore
 from graph.ports import Backends, Cache, Embedder, EventBus, GraphStore, SearchIndex
 
+DATABASE_FILE = "agentmem.db"
+"""The embedded store's one file in the data folder: graph and search index."""
+
 
 @dataclass(frozen=True, slots=True)
 class BackendConfig:
+    """Which server holds each part; ``BackendConfig(data_dir)`` alone is the
+    embedded default, everything in one SQLite file in ``data_dir``."""
+
     data_dir: Path
     neo4j_uri: str | None = None
     neo4j_user: str = "neo4j"
