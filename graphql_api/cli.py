@@ -9,6 +9,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from graph.errors import DomainError
+from graphql_api.backends import backend_config, make_embedder
 from graphql_api.settings import Settings, SettingsError, load_settings
 
 
@@ -69,6 +71,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except SettingsError as exc:
         print(f"agentmem: {exc}", file=sys.stderr)
+        return 2
+    try:
+        backend_config(settings)
+        make_embedder(settings)  # constructing checks the embedder settings; loading is lazy
+    except DomainError as exc:
+        print(f"agentmem: {exc.message}", file=sys.stderr)
         return 2
     if args.verb == "serve":
         return _serve(settings)

@@ -54,3 +54,13 @@ def test_migrate_then_reindex_a_served_data_folder(tmp_path: Path, backend_name:
     rebuild = agentmem("reindex", *scope, env=env)
     assert rebuild.returncode == 0, rebuild.stdout + rebuild.stderr
     assert "repaired 2 documents" in rebuild.stdout
+
+
+def test_unusable_settings_stop_serve_with_a_clear_message_and_no_trace() -> None:
+    import os
+
+    env = {**os.environ, "AGENTMEM_EMBEDDER": "openai"}
+    result = agentmem("serve", "--port", "1", env=env)
+    assert result.returncode == 2
+    assert "embedder 'openai' needs" in result.stderr
+    assert "Traceback" not in result.stderr
