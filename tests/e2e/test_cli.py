@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -57,8 +58,6 @@ def test_migrate_then_reindex_a_served_data_folder(tmp_path: Path, backend_name:
 
 
 def test_unusable_settings_stop_serve_with_a_clear_message_and_no_trace() -> None:
-    import os
-
     env = {**os.environ, "AGENTMEM_EMBEDDER": "openai"}
     result = agentmem("serve", "--port", "1", env=env)
     assert result.returncode == 2
