@@ -36,12 +36,8 @@ from weaviate.classes.query import Filter, HybridFusion, MetadataQuery
 
 from bench.corpus import memories as corpus_memories
 from bench.corpus import queries as corpus_queries
-from graph.adapters.weaviate.index import (
-    VECTOR_NAME,
-    WeaviateSearchIndex,
-    open_weaviate_index,
-    query_terms,
-)
+from graph.adapters.weaviate.index import VECTOR_NAME, WeaviateSearchIndex, open_weaviate_index
+from graph.adapters.weaviate.mapping import query_terms
 from graph.embedding import create_embedder
 from graph.model import MemoryFilter, MemoryLevel, MemoryType
 from graph.ports import Embedder, IndexQuery

@@ -24,13 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from graph.adapters.weaviate.index import (
-    WeaviateSearchIndex,
-    memory_uuid,
-    open_weaviate_index,
-    parse_explain_score,
-    query_terms,
-)
+from graph.adapters.weaviate.index import WeaviateSearchIndex, open_weaviate_index
+from graph.adapters.weaviate.mapping import memory_uuid, parse_explain_score, query_terms
 from graph.adapters.weaviate.tenants import agentmem_tenant, weaviate_tenant
 from graph.errors import Unavailable
 from graph.model import MemoryFilter, MemoryLevel, MemoryType

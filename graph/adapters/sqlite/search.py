@@ -19,9 +19,10 @@ import numpy as np
 
 from graph.adapters.sqlite.codec import json_list, to_db_time, to_db_time_opt
 from graph.adapters.sqlite.database import SqliteDatabase
-from graph.adapters.sqlite.vectors import FloatMatrix, VectorCache, unit_rows
+from graph.adapters.sqlite.vectors import VectorCache
 from graph.model import Memory, MemoryFilter
 from graph.ports import IndexHit, IndexQuery, Vectors
+from graph.ranking import STOP_WORDS, FloatMatrix, Ranking, fuse, unit_rows
 
 MAX_QUERY_TERMS = 64
 """Longer queries keep their first distinct terms."""
@@ -51,79 +52,6 @@ FROM search_fts JOIN search_docs d ON d.doc = search_fts.rowid
 WHERE search_fts MATCH :match AND {where}
 ORDER BY score DESC, d.memory_id
 LIMIT :limit"""
-
-Ranking = list[tuple[str, float]]
-
-
-STOP_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "and",
-        "are",
-        "as",
-        "at",
-        "be",
-        "but",
-        "by",
-        "did",
-        "do",
-        "does",
-        "for",
-        "from",
-        "had",
-        "has",
-        "have",
-        "he",
-        "her",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "me",
-        "my",
-        "no",
-        "not",
-        "of",
-        "on",
-        "or",
-        "our",
-        "she",
-        "so",
-        "than",
-        "that",
-        "the",
-        "their",
-        "them",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "to",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "will",
-        "with",
-        "you",
-        "your",
-    ]
-)
-"""English words too common to rank by; dropped from keyword queries (as Weaviate's
-and Lucene's English analysers do) unless the query holds nothing else. Matching
-them would make BM25 score nearly every document."""
 
 
 def match_expression(text: str) -> str | None:
@@ -184,38 +112,6 @@ def search_filter(tenant: str, memory_filter: MemoryFilter) -> tuple[str, dict[s
         ]
         params["as_of"] = to_db_time(f.as_of)
     return " AND ".join(conds), params, len(conds) > 1
-
-
-def relative_scores(ranking: Ranking) -> dict[str, float]:
-    """Min-max scale a ranking to 0..1 (best = 1); a single candidate or
-    all-equal scores scale to 1."""
-    if not ranking:
-        return {}
-    scores = [score for _, score in ranking]
-    low, high = min(scores), max(scores)
-    if high - low <= 0:
-        return {memory_id: 1.0 for memory_id, _ in ranking}
-    return {memory_id: (score - low) / (high - low) for memory_id, score in ranking}
-
-
-def fuse(keyword: Ranking, vector: Ranking, alpha: float, limit: int) -> list[IndexHit]:
-    """Relative-score fusion: ``alpha * vector + (1 - alpha) * keyword`` over
-    the scaled rankings, a memory missing from a ranking getting 0 from it;
-    sorted by fused score, then id."""
-    keyword_scaled, vector_scaled = relative_scores(keyword), relative_scores(vector)
-    keyword_raw, vector_raw = dict(keyword), dict(vector)
-    hits = [
-        IndexHit(
-            memory_id=memory_id,
-            score=alpha * vector_scaled.get(memory_id, 0.0)
-            + (1.0 - alpha) * keyword_scaled.get(memory_id, 0.0),
-            keyword_score=keyword_raw.get(memory_id),
-            vector_score=vector_raw.get(memory_id),
-        )
-        for memory_id in keyword_raw.keys() | vector_raw.keys()
-    ]
-    hits.sort(key=lambda hit: (-hit.score, hit.memory_id))
-    return hits[:limit]
 
 
 class SqliteSearchIndex:

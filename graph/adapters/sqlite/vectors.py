@@ -18,20 +18,7 @@ from itertools import repeat
 import numpy as np
 import numpy.typing as npt
 
-FloatMatrix = npt.NDArray[np.float32]
-
-
-def unit_rows(vectors: npt.ArrayLike, dimensions: int) -> FloatMatrix:
-    """``vectors`` as a (rows, dimensions) float32 matrix of unit rows
-    (all-zero rows stay zero)."""
-    matrix = np.asarray(vectors, dtype=np.float32)
-    if matrix.ndim == 1:
-        matrix = matrix.reshape(1, -1)
-    if matrix.ndim != 2 or matrix.shape[1] != dimensions:
-        raise ValueError(f"Expected vectors of {dimensions} dimensions, got shape {matrix.shape}.")
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    return np.ascontiguousarray(matrix / norms, dtype=np.float32)
+from graph.ranking import FloatMatrix
 
 
 class TenantVectors:

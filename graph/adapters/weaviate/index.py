@@ -28,7 +28,7 @@ Scores (what Weaviate reports and how it is mapped)
     ``alpha == 0`` (or no query vector) runs a plain BM25 query and
     ``alpha == 1`` (or a query without words) a plain ``near_vector`` query,
     each with ``max(limit * 4, 50)`` candidates scaled exactly as the SQLite
-    index does (:func:`graph.adapters.sqlite.search.fuse`), with
+    index does (:func:`graph.ranking.fuse`), with
     ``vector_score = 1 - distance``. Hits are ordered by score, then id.
 
 Differences from the embedded index worth knowing
@@ -58,7 +58,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import time
 import uuid
 from collections import defaultdict
@@ -71,10 +70,7 @@ import httpx
 import weaviate
 from weaviate.classes.config import (
     Configure,
-    DataType,
-    Property,
     StopwordsPreset,
-    Tokenization,
     VectorDistances,
 )
 from weaviate.classes.data import DataObject
@@ -84,12 +80,19 @@ from weaviate.client import WeaviateAsyncClient
 from weaviate.collections import CollectionAsync
 from weaviate.exceptions import WeaviateBaseError
 
-from graph.adapters.sqlite.search import STOP_WORDS, fuse
-from graph.adapters.sqlite.vectors import unit_rows
+from graph.adapters.weaviate.mapping import (
+    document,
+    memory_uuid,
+    parse_explain_score,
+    property_schema,
+    query_terms,
+    search_filter,
+)
 from graph.adapters.weaviate.tenants import weaviate_tenant
 from graph.errors import Unavailable
-from graph.model import Memory, MemoryFilter
+from graph.model import Memory
 from graph.ports import IndexHit, IndexQuery, Vectors
+from graph.ranking import fuse, unit_rows
 
 log = logging.getLogger(__name__)
 
@@ -101,19 +104,10 @@ as unavailable."""
 DEFAULT_WRITE_TIMEOUT = 60.0
 """The same for one upsert request (``UPSERT_CHUNK`` documents)."""
 
-MEMORY_NAMESPACE = uuid.UUID("bcdf254a-125c-479f-8da5-530021e58eb5")
-"""Namespace of the ``uuid5`` object ids derived from memory ids."""
-
-MAX_QUERY_TERMS = 64
 UPSERT_CHUNK = 200
 DELETE_CHUNK = 1000
 PAGE_SIZE = 1000
 
-_TERM = re.compile(r"\w+")
-_EXPLAIN = re.compile(
-    r"Result Set (?P<set>keyword|vector)\b[^)]*\)\s*Document\s+\S+?:?\s+"
-    r"original score\s+(?P<score>[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)"
-)
 _UNAVAILABLE = "The search index is unavailable."
 _TENANT_NOT_FOUND = "tenant not found"
 
@@ -123,130 +117,6 @@ class _TenantMissing(Unavailable):
 
     def __init__(self) -> None:
         super().__init__(_UNAVAILABLE)
-
-
-_TEXT_FIELDS = ("memory_id", "agent_id", "user_id", "session_id", "type", "level")
-_DATE_FIELDS = ("created_at", "valid_from", "valid_to")
-
-
-def memory_uuid(memory_id: str) -> uuid.UUID:
-    """The Weaviate object id of a memory's document."""
-    return uuid.uuid5(MEMORY_NAMESPACE, memory_id)
-
-
-def query_terms(text: str) -> str:
-    """The words of ``text`` (lower-cased, distinct, stop words left out
-    unless nothing else remains, at most 64) joined by spaces: what the
-    keyword ranking searches for, chosen exactly as in the SQLite index.
-    BM25 queries carry no syntax, so nothing needs escaping."""
-    terms = list(dict.fromkeys(term.lower() for term in _TERM.findall(text)))
-    terms = [term for term in terms if term not in STOP_WORDS] or terms
-    return " ".join(terms[:MAX_QUERY_TERMS])
-
-
-def parse_explain_score(explain: str | None) -> tuple[float | None, float | None]:
-    """(keyword, vector) raw scores from a hybrid hit's ``explainScore``."""
-    keyword: float | None = None
-    vector: float | None = None
-    for match in _EXPLAIN.finditer(explain or ""):
-        value = float(match["score"])
-        if match["set"] == "keyword":
-            keyword = value if keyword is None else keyword
-        else:
-            vector = value if vector is None else vector
-    return keyword, vector
-
-
-def _property_schema() -> list[Property]:
-    def text(name: str) -> Property:
-        return Property(
-            name=name,
-            data_type=DataType.TEXT,
-            tokenization=Tokenization.FIELD,
-            index_filterable=True,
-            index_searchable=False,
-        )
-
-    def date(name: str) -> Property:
-        return Property(
-            name=name, data_type=DataType.DATE, index_filterable=True, index_range_filters=True
-        )
-
-    return [
-        *(text(name) for name in _TEXT_FIELDS),
-        Property(
-            name="tags",
-            data_type=DataType.TEXT_ARRAY,
-            tokenization=Tokenization.FIELD,
-            index_filterable=True,
-            index_searchable=False,
-        ),
-        Property(
-            name="content",
-            data_type=DataType.TEXT,
-            tokenization=Tokenization.WORD,
-            index_filterable=False,
-            index_searchable=True,
-        ),
-        *(date(name) for name in _DATE_FIELDS),
-        Property(name="version", data_type=DataType.INT, index_filterable=False),
-    ]
-
-
-def _document(memory: Memory) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "memory_id": memory.id,
-        "agent_id": memory.agent_id,
-        "user_id": memory.user_id,
-        "session_id": memory.session_id,
-        "type": memory.type.value,
-        "level": memory.level.value,
-        "tags": list(dict.fromkeys(memory.tags)),
-        "content": memory.content,
-        "created_at": memory.created_at,
-        "valid_from": memory.valid_from,
-        "valid_to": memory.valid_to,
-        "version": memory.version,
-    }
-    return {key: value for key, value in values.items() if value is not None}
-
-
-def search_filter(memory_filter: MemoryFilter) -> FilterReturn | None:
-    """Every :class:`MemoryFilter` field as one Weaviate filter (``None`` when
-    nothing is constrained); the tenant is the shard, not a filter."""
-    f = memory_filter
-    prop = Filter.by_property
-    conds: list[FilterReturn] = []
-    for name, value in (
-        ("agent_id", f.agent_id),
-        ("user_id", f.user_id),
-        ("session_id", f.session_id),
-    ):
-        if value is not None:
-            conds.append(prop(name).equal(value))
-    if f.types:
-        conds.append(prop("type").contains_any([t.value for t in f.types]))
-    if f.levels:
-        conds.append(prop("level").contains_any([level.value for level in f.levels]))
-    if f.tags:
-        conds.append(prop("tags").contains_all(list(dict.fromkeys(f.tags))))
-    if f.created_after is not None:
-        conds.append(prop("created_at").greater_than(f.created_after))
-    if f.created_before is not None:
-        conds.append(prop("created_at").less_than(f.created_before))
-    if f.as_of is not None:
-        conds.append(prop("created_at").less_or_equal(f.as_of))
-        conds.append(
-            Filter.any_of(
-                [prop("valid_from").is_none(True), prop("valid_from").less_or_equal(f.as_of)]
-            )
-        )
-        conds.append(
-            Filter.any_of([prop("valid_to").is_none(True), prop("valid_to").greater_than(f.as_of)])
-        )
-    if not conds:
-        return None
-    return conds[0] if len(conds) == 1 else Filter.all_of(conds)
 
 
 class WeaviateSearchIndex:
@@ -365,7 +235,7 @@ class WeaviateSearchIndex:
                     await self._client.collections.create(
                         self.collection_name,
                         description="AgentMem memories: content, filters and embeddings.",
-                        properties=_property_schema(),
+                        properties=property_schema(),
                         vector_config=Configure.Vectors.self_provided(
                             name=VECTOR_NAME,
                             vector_index_config=Configure.VectorIndex.hnsw(
@@ -393,7 +263,7 @@ class WeaviateSearchIndex:
                     f"Weaviate collection {self.collection_name!r} exists without multi-tenancy."
                 )
             present = {p.name for p in config.properties}
-            for wanted in _property_schema():
+            for wanted in property_schema():
                 if wanted.name not in present:
                     await self._collection.config.add_property(wanted)
 
@@ -420,7 +290,7 @@ class WeaviateSearchIndex:
         for memory, row in zip(memories, matrix, strict=True):
             by_tenant[memory.tenant].append(
                 DataObject(
-                    properties=_document(memory),
+                    properties=document(memory),
                     uuid=memory_uuid(memory.id),
                     vector={VECTOR_NAME: row.tolist()},
                 )
