@@ -43,10 +43,6 @@ def to_json(value: JSONValue) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def from_json(text: str | None) -> JSONValue:
-    return None if text is None else json.loads(text)
-
-
 def json_list(values: Iterable[object]) -> str:
     """A JSON array parameter for ``json_each`` (duplicates removed, order kept)."""
     return json.dumps(list(dict.fromkeys(values)), separators=(",", ":"), ensure_ascii=False)
