@@ -33,3 +33,15 @@ class Conflict(DomainError):
 
 class Unavailable(DomainError):
     code = "UNAVAILABLE"
+
+
+class Unauthenticated(DomainError):
+    code = "UNAUTHENTICATED"
+
+
+class Forbidden(DomainError):
+    code = "FORBIDDEN"
+
+
+class RateLimited(DomainError):
+    code = "RATE_LIMITED"

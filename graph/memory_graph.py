@@ -11,6 +11,7 @@ import contextlib
 
 from graph.limits import Limits
 from graph.ports import Backends
+from graph.services.audit import AuditService
 from graph.services.events import EventService
 from graph.services.facts import FactService
 from graph.services.indexer import Indexer
@@ -41,6 +42,7 @@ class MemoryGraph:
             self.read_cache,
         )
         self.events = EventService(backends.bus)
+        self.audit = AuditService(backends.audit)
         self._background: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from graph.access.audit import AuditEvent, AuditRecord
 from graph.model import (
     Agent,
     Direction,
@@ -286,6 +287,24 @@ class Cache(Protocol):
     async def close(self) -> None: ...
 
 
+class AuditLog(Protocol):
+    """The append-only, hash-chained audit trail (see :mod:`graph.access.audit`)."""
+
+    async def append(self, events: Sequence[AuditEvent]) -> list[AuditRecord]:
+        """Link ``events`` onto their tenants' chains, in order, atomically."""
+        ...
+
+    async def read(self, tenant: str, after_seq: int | None, first: int) -> list[AuditRecord]:
+        """Up to ``first`` records of ``tenant`` with ``seq > after_seq``, oldest first."""
+        ...
+
+    async def prune(self, before: datetime) -> int:
+        """Drop records older than ``before`` (retention); returns how many."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass(slots=True)
 class Backends:
     """One set of adapters that together serve the domain."""
@@ -295,6 +314,7 @@ class Backends:
     embedder: Embedder
     bus: EventBus
     cache: Cache
+    audit: AuditLog
     shared_cache: Cache | None = None
     """The layer of ``cache`` that every server process sees (Redis), for
     values that must never be stale in one process; ``None`` when ``cache``
@@ -305,5 +325,5 @@ class Backends:
         return self.shared_cache if self.shared_cache is not None else self.cache
 
     async def close(self) -> None:
-        for part in (self.store, self.index, self.embedder, self.bus, self.cache):
+        for part in (self.store, self.index, self.embedder, self.bus, self.cache, self.audit):
             await part.close()

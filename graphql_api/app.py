@@ -14,6 +14,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph.memory_graph import MemoryGraph
+from graphql_api.authentication import TrustedTenant
 from graphql_api.backends import backend_config, open_graph
 from graphql_api.health import livez, readiness
 from graphql_api.settings import Settings
@@ -52,7 +53,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         graph = await open_graph(settings)
         await graph.start()
-        graphql.app = GraphQLEndpoint(schema, graph, settings.tenant)
+        graphql.app = GraphQLEndpoint(schema, graph, TrustedTenant(settings.tenant))
         graphql.graph = graph
         log.info("AgentMem serving on %s", backend_config(settings).name)
         try:

@@ -27,6 +27,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
 from graph.memory_graph import MemoryGraph
+from graphql_api.authentication import Authenticator
 from graphql_api.graphiql import graphiql_html
 from resolvers.context import RequestContext
 from schema.errors import coded
@@ -41,10 +42,12 @@ def wants_graphql_response(request: Request) -> bool:
 
 
 class GraphQLEndpoint(GraphQL[RequestContext, None]):
-    def __init__(self, schema: BaseSchema, graph: MemoryGraph, tenant: str) -> None:
+    def __init__(
+        self, schema: BaseSchema, graph: MemoryGraph, authenticator: Authenticator
+    ) -> None:
         super().__init__(schema, keep_alive=True, keep_alive_interval=15)
         self._graph = graph
-        self._tenant = tenant
+        self._authenticator = authenticator
         self._ide_html = graphiql_html()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -73,7 +76,8 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         if isinstance(request, Request) and isinstance(response, Response):
             response.media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
             request.state.sub_response = response
-        context = RequestContext.create(self._graph, self._tenant, request, response)
+        principal = await self._authenticator.authenticate(request)
+        context = RequestContext.create(self._graph, principal, request, response)
         if isinstance(request, Request):
             request.state.context = context
         return context

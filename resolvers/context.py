@@ -1,11 +1,12 @@
-"""What every resolver receives: the domain, the caller's tenant, and the
-request's dataloaders."""
+"""What every resolver receives: the domain, the caller, and the request's
+dataloaders."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.access.principal import Principal
 from graph.memory_graph import MemoryGraph
 from resolvers.loaders import Loaders
 
@@ -13,15 +14,26 @@ from resolvers.loaders import Loaders
 @dataclass(slots=True)
 class RequestContext:
     graph: MemoryGraph
-    tenant: str
+    principal: Principal
     loaders: Loaders
     request: Any = None
     response: Any = None
     degraded: set[str] = field(default_factory=set)
     """Features answered in a degraded way (reported in the response's extensions)."""
 
+    @property
+    def tenant(self) -> str:
+        return self.principal.tenant
+
     @classmethod
     def create(
-        cls, graph: MemoryGraph, tenant: str, request: Any = None, response: Any = None
+        cls,
+        graph: MemoryGraph,
+        principal: Principal | str,
+        request: Any = None,
+        response: Any = None,
     ) -> RequestContext:
-        return cls(graph, tenant, Loaders(graph, tenant), request, response)
+        """A context for one operation; a bare tenant name means the system principal."""
+        if isinstance(principal, str):
+            principal = Principal.system(principal)
+        return cls(graph, principal, Loaders(graph, principal.tenant), request, response)

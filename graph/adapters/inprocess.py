@@ -1,4 +1,4 @@
-"""Single-process event bus and cache, for the embedded backend set."""
+"""Single-process event bus, cache and audit log, for the embedded backend set."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ import time
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Sequence
+from datetime import datetime
 
+from graph.access.audit import GENESIS, AuditEvent, AuditRecord, link
 from graph.model import MemoryEvent
 
 _CLOSED = None
@@ -136,3 +138,36 @@ class InProcessCache:
 
     async def close(self) -> None:
         self._entries.clear()
+
+
+class InProcessAuditLog:
+    """Hash-chained audit records kept in memory (lost when the process ends)."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, list[AuditRecord]] = {}
+        self._seq = 0
+
+    async def append(self, events: Sequence[AuditEvent]) -> list[AuditRecord]:
+        linked = []
+        for event in events:
+            chain = self._records.setdefault(event.tenant, [])
+            self._seq += 1
+            record = link(self._seq, event, chain[-1].hash if chain else GENESIS)
+            chain.append(record)
+            linked.append(record)
+        return linked
+
+    async def read(self, tenant: str, after_seq: int | None, first: int) -> list[AuditRecord]:
+        after = -1 if after_seq is None else after_seq
+        return [r for r in self._records.get(tenant, []) if r.seq > after][:first]
+
+    async def prune(self, before: datetime) -> int:
+        dropped = 0
+        for tenant, chain in self._records.items():
+            kept = [r for r in chain if r.event.at >= before]
+            dropped += len(chain) - len(kept)
+            self._records[tenant] = kept
+        return dropped
+
+    async def close(self) -> None:
+        return None

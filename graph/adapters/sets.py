@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.adapters.inprocess import InProcessCache, InProcessEventBus
+from graph.adapters.inprocess import InProcessAuditLog, InProcessCache, InProcessEventBus
 from graph.adapters.sqlite.database import SqliteDatabase
 from graph.adapters.sqlite.search import SqliteSearchIndex
 from graph.adapters.sqlite.store import SqliteGraphStore
@@ -67,7 +67,7 @@ async def open_backends(config: BackendConfig, embedder: Embedder) -> Backends:
         if db is not None and not db.closed:
             await db.close()
         raise
-    return Backends(store, index, embedder, bus, cache, shared_cache=shared)
+    return Backends(store, index, embedder, bus, cache, InProcessAuditLog(), shared_cache=shared)
 
 
 async def _open_store(config: BackendConfig, db: SqliteDatabase | None) -> GraphStore:
