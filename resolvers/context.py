@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.access.policy import Policy
 from graph.access.principal import Principal
 from graph.memory_graph import MemoryGraph
 from resolvers.loaders import Loaders
@@ -20,6 +21,7 @@ class RequestContext:
     response: Any = None
     degraded: set[str] = field(default_factory=set)
     """Features answered in a degraded way (reported in the response's extensions)."""
+    policy: Policy = field(default_factory=Policy)
 
     @property
     def tenant(self) -> str:
@@ -32,8 +34,10 @@ class RequestContext:
         principal: Principal | str,
         request: Any = None,
         response: Any = None,
+        policy: Policy | None = None,
     ) -> RequestContext:
         """A context for one operation; a bare tenant name means the system principal."""
         if isinstance(principal, str):
             principal = Principal.system(principal)
-        return cls(graph, principal, Loaders(graph, principal.tenant), request, response)
+        loaders = Loaders(graph, principal.tenant)
+        return cls(graph, principal, loaders, request, response, policy=policy or Policy())
