@@ -39,6 +39,7 @@ from graph.adapters.sets import BackendConfig, open_backends
 from graph.memory_graph import MemoryGraph
 from graph.model import Direction, MemoryFilter
 from graph.ports import Backends
+from graph.resilience import unwrap
 from graph.services.relations import RelationService
 from resolvers.context import RequestContext
 from schema.build import build_schema
@@ -232,7 +233,7 @@ async def main() -> None:
         neo4j = settings_from_env()
         config = BackendConfig(Path(tmp), neo4j.uri, neo4j.user, neo4j.password, neo4j.database)
         backends: Backends = await open_backends(config, HashingEmbedder())
-        store = backends.store
+        store = unwrap(backends.store)
         assert isinstance(store, Neo4jGraphStore)
         try:
             began = time.perf_counter()

@@ -29,6 +29,7 @@ from graph.model import (
     MemoryVersion,
     Relation,
 )
+from graph.resilience.breaker import CircuitBreaker
 
 Vectors = npt.NDArray[np.float32]
 """A (rows, dimensions) float32 matrix of L2-normalised embeddings."""
@@ -319,6 +320,9 @@ class Backends:
     """The layer of ``cache`` that every server process sees (Redis), for
     values that must never be stale in one process; ``None`` when ``cache``
     is itself the only layer. Closed by ``cache``, which owns it."""
+
+    breakers: Sequence[CircuitBreaker] = ()
+    """The circuit breakers guarding these ports (``stats()`` for metrics)."""
 
     @property
     def coordination_cache(self) -> Cache:

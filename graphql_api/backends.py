@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from graph.adapters.sets import BackendConfig, open_backends
 from graph.embedding import create_embedder
+from graph.errors import BadInput
 from graph.memory_graph import MemoryGraph
 from graph.ports import Embedder
+from graph.resilience import BreakerPolicy, ResiliencePolicy, RetryPolicy
 from graphql_api.settings import Settings
 
 
@@ -22,6 +24,7 @@ def make_embedder(settings: Settings) -> Embedder:
         api_key=settings.embedder_api_key,
         dimensions=settings.embedder_dimensions,
         threads=settings.embedder_threads,
+        timeout=settings.embedder_timeout,
     )
 
 
@@ -35,7 +38,42 @@ def backend_config(settings: Settings) -> BackendConfig:
         weaviate_url=settings.weaviate_url,
         weaviate_grpc_port=settings.weaviate_grpc_port,
         redis_url=settings.redis_url,
+        neo4j_timeout=_positive(settings.neo4j_timeout, "neo4j_timeout"),
+        neo4j_connect_timeout=_positive(settings.neo4j_connect_timeout, "neo4j_connect_timeout"),
+        neo4j_retry_seconds=settings.neo4j_retry_seconds,
+        weaviate_timeout=_positive(settings.weaviate_timeout, "weaviate_timeout"),
+        weaviate_write_timeout=_positive(settings.weaviate_write_timeout, "weaviate_write_timeout"),
+        redis_timeout=_positive(settings.redis_timeout, "redis_timeout"),
+        resilience=resilience_policy(settings),
     )
+
+
+def resilience_policy(settings: Settings) -> ResiliencePolicy:
+    """The breaker and retry settings; ``BadInput`` names a value that cannot work."""
+    try:
+        return ResiliencePolicy(
+            breaker=BreakerPolicy(
+                failure_threshold=settings.breaker_failure_threshold,
+                failure_ratio=settings.breaker_failure_ratio,
+                window=settings.breaker_window,
+                minimum_calls=settings.breaker_minimum_calls,
+                open_seconds=settings.breaker_open_seconds,
+                probes=settings.breaker_probes,
+            ),
+            retry=RetryPolicy(
+                attempts=settings.retry_attempts,
+                base_delay=settings.retry_base_delay,
+                max_delay=settings.retry_max_delay,
+            ),
+        )
+    except ValueError as exc:
+        raise BadInput(f"invalid resilience setting: {exc}") from exc
+
+
+def _positive(value: float, name: str) -> float:
+    if value <= 0:
+        raise BadInput(f"setting {name} must be positive, got {value}")
+    return value
 
 
 async def open_graph(settings: Settings) -> MemoryGraph:

@@ -42,6 +42,26 @@ class Settings:
     max_content_chars: int = _DEFAULT_LIMITS.max_content_chars
     max_page_size: int = _DEFAULT_LIMITS.max_page_size
     max_batch: int = _DEFAULT_LIMITS.max_batch
+    # Resilience (docs/resilience.md): timeouts, breakers, retries, load, shutdown.
+    neo4j_timeout: float = 15.0
+    neo4j_connect_timeout: float = 5.0
+    neo4j_retry_seconds: float = 10.0
+    weaviate_timeout: float = 10.0
+    weaviate_write_timeout: float = 60.0
+    redis_timeout: float = 2.0
+    embedder_timeout: float = 30.0
+    breaker_failure_threshold: int = 5
+    breaker_failure_ratio: float = 0.5
+    breaker_window: int = 20
+    breaker_minimum_calls: int = 10
+    breaker_open_seconds: float = 5.0
+    breaker_probes: int = 1
+    retry_attempts: int = 3
+    retry_base_delay: float = 0.05
+    retry_max_delay: float = 1.0
+    max_concurrent_requests: int = 64
+    request_queue_seconds: float = 1.0
+    shutdown_drain_seconds: float = 20.0
 
     @property
     def limits(self) -> Limits:
@@ -82,6 +102,9 @@ def _coerce(name: str, value: Any) -> Any:
             return Path(value)
         if isinstance(default, int) or name in ("embedder_dimensions", "embedder_threads"):
             return int(value)
+        if isinstance(default, float):
+            return float(value)
     except (TypeError, ValueError) as exc:
-        raise SettingsError(f"setting {name} must be an integer, got {value!r}") from exc
+        kind = "a number" if isinstance(default, float) else "an integer"
+        raise SettingsError(f"setting {name} must be {kind}, got {value!r}") from exc
     return str(value)

@@ -5,6 +5,10 @@ Each port is chosen on its own: the graph in Neo4j when a Neo4j URI is given
 is given (otherwise FTS5 + vectors in the same SQLite file), events and the
 shared cache in Redis when a Redis URL is given (otherwise in-process). The
 server, the admin commands and the test-suite all open backends through here.
+
+Every port except the event bus (which rides out Redis outages by itself) is
+wrapped in a guard with its backend's circuit breaker and, for idempotent
+calls, retries (see :mod:`graph.resilience` and docs/resilience.md).
 """
 
 from __future__ import annotations
@@ -18,6 +22,15 @@ from graph.adapters.sqlite.database import SqliteDatabase
 from graph.adapters.sqlite.search import SqliteSearchIndex
 from graph.adapters.sqlite.store import SqliteGraphStore
 from graph.ports import Backends, Cache, Embedder, EventBus, GraphStore, SearchIndex
+from graph.resilience.boundary import (
+    CACHE_IDEMPOTENT,
+    EMBEDDER_IDEMPOTENT,
+    GRAPH_IDEMPOTENT,
+    SEARCH_IDEMPOTENT,
+    BreakerBoard,
+    ResiliencePolicy,
+)
+from graph.resilience.guard import guarded
 
 DATABASE_FILE = "agentmem.db"
 """The embedded store's one file in the data folder: graph and search index."""
@@ -36,6 +49,18 @@ class BackendConfig:
     weaviate_url: str | None = None
     weaviate_grpc_port: int = 50051
     redis_url: str | None = None
+    neo4j_timeout: float = 15.0
+    """Seconds one graph store call may take, driver retries included."""
+    neo4j_connect_timeout: float = 5.0
+    neo4j_retry_seconds: float = 10.0
+    """How long the Neo4j driver retries a transaction that failed transiently."""
+    weaviate_timeout: float = 10.0
+    """Seconds a search, delete, listing or ping may take."""
+    weaviate_write_timeout: float = 60.0
+    """Seconds one upsert request may take."""
+    redis_timeout: float = 2.0
+    """Seconds one Redis command (or connecting) may take."""
+    resilience: ResiliencePolicy = field(default_factory=ResiliencePolicy)
 
     @property
     def name(self) -> str:
@@ -52,6 +77,7 @@ async def open_backends(config: BackendConfig, embedder: Embedder) -> Backends:
     """Open every port; on any failure, close what was opened and re-raise."""
     opened: list[Any] = []
     db: SqliteDatabase | None = None
+    board = BreakerBoard(config.resilience)
     try:
         if config.neo4j_uri is None or config.weaviate_url is None:
             config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -60,14 +86,26 @@ async def open_backends(config: BackendConfig, embedder: Embedder) -> Backends:
         opened.append(store)
         index = await _open_index(config, db, embedder)
         opened.append(index)
-        bus, cache, shared = await _open_fanout(config, opened)
+        bus, cache, shared = await _open_fanout(config, opened, board)
     except BaseException:
         for part in reversed(opened):
             await part.close()
         if db is not None and not db.closed:
             await db.close()
         raise
-    return Backends(store, index, embedder, bus, cache, InProcessAuditLog(), shared_cache=shared)
+    # The driver retries Neo4j transactions itself (jittered back-off, only
+    # when the transaction certainly did not commit); the embedding client
+    # retries once. Their guards only add the breaker.
+    return Backends(
+        guarded(store, board.guard("graph", retry=False), GRAPH_IDEMPOTENT),
+        guarded(index, board.guard("search"), SEARCH_IDEMPOTENT),
+        guarded(embedder, board.guard("embedder", retry=False), EMBEDDER_IDEMPOTENT),
+        bus,
+        cache,
+        InProcessAuditLog(),
+        shared_cache=shared,
+        breakers=tuple(board.breakers.values()),
+    )
 
 
 async def _open_store(config: BackendConfig, db: SqliteDatabase | None) -> GraphStore:
@@ -82,6 +120,9 @@ async def _open_store(config: BackendConfig, db: SqliteDatabase | None) -> Graph
             config.neo4j_user,
             config.neo4j_password or "",
             config.neo4j_database,
+            connect_timeout=config.neo4j_connect_timeout,
+            retry_seconds=config.neo4j_retry_seconds,
+            timeout=config.neo4j_timeout,
         )
     )
 
@@ -95,24 +136,28 @@ async def _open_index(
     from graph.adapters.weaviate import open_weaviate_index
 
     return await open_weaviate_index(
-        config.weaviate_url, config.weaviate_grpc_port, embedder.dimensions
+        config.weaviate_url,
+        config.weaviate_grpc_port,
+        embedder.dimensions,
+        timeout=config.weaviate_timeout,
+        write_timeout=config.weaviate_write_timeout,
     )
 
 
 async def _open_fanout(
-    config: BackendConfig, opened: list[Any]
+    config: BackendConfig, opened: list[Any], board: BreakerBoard
 ) -> tuple[EventBus, Cache, Cache | None]:
     if config.redis_url is None:
         return InProcessEventBus(), InProcessCache(), None
     from graph.adapters.redis.bus import open_redis_bus
     from graph.adapters.redis.cache import LayeredCache, RedisCache
 
-    bus = await open_redis_bus(config.redis_url)
+    bus = await open_redis_bus(config.redis_url, timeout=config.redis_timeout)
     opened.append(bus)
-    shared = RedisCache(config.redis_url)
+    shared = RedisCache(config.redis_url, timeout=config.redis_timeout)
     opened.append(shared)
     await shared.ping()
-    cache = LayeredCache(InProcessCache(), shared)
+    cache = LayeredCache(InProcessCache(), guarded(shared, board.guard("cache"), CACHE_IDEMPOTENT))
     opened.remove(shared)
     opened.append(cache)
     return bus, cache, cache.fresh_view()

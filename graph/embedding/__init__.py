@@ -37,6 +37,7 @@ def create_embedder(
     api_key: str | None = None,
     dimensions: int | None = None,
     threads: int | None = None,
+    timeout: float = 30.0,
 ) -> Embedder:
     """The embedder of ``kind`` ("minilm" or "openai"), configured and not yet loaded.
 
@@ -44,7 +45,8 @@ def create_embedder(
     all CPUs); ``dimensions``, if given, must be 384. ``openai`` requires
     ``base_url``, ``model`` and ``dimensions`` and takes ``api_key``. Options
     that the chosen kind would ignore are rejected, so a mistyped setup fails
-    at start-up instead of silently using the wrong model. Raises ``BadInput``
+    at start-up instead of silently using the wrong model. ``timeout`` bounds
+    each request of ``openai`` (seconds). Raises ``BadInput``
     with a message that names the problem.
     """
     choice = (kind or "minilm").strip().lower()
@@ -80,6 +82,6 @@ def create_embedder(
             raise BadInput("embedder 'openai' does not take threads; that is for 'minilm'")
         assert base_url is not None and model is not None and dimensions is not None
         return OpenAICompatibleEmbedder(
-            base_url=base_url, model=model, dimensions=dimensions, api_key=api_key
+            base_url=base_url, model=model, dimensions=dimensions, api_key=api_key, timeout=timeout
         )
     raise BadInput(f"unknown embedder {kind!r}; choose one of: {', '.join(KINDS)}")

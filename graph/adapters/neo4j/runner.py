@@ -8,16 +8,24 @@ no driver internals.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction, Record
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    Record,
+    unit_of_work,
+)
 from neo4j.api import AsyncBookmarkManager
 from neo4j.exceptions import (
     AuthError,
     ConstraintError,
+    Neo4jError,
     ServiceUnavailable,
     SessionExpired,
     TransientError,
@@ -32,6 +40,7 @@ Work = Callable[[AsyncManagedTransaction], Awaitable[T]]
 log = logging.getLogger(__name__)
 
 UNAVAILABLE_MESSAGE = "The graph database is unavailable; try again shortly."
+TIMEOUT_MESSAGE = "The graph database did not answer in time; try again shortly."
 
 UNAVAILABLE_ERRORS = (ServiceUnavailable, SessionExpired, TransientError, AuthError, OSError)
 """Driver failures that mean "the store cannot answer now" (after the
@@ -51,6 +60,9 @@ class Neo4jSettings:
     retry_seconds: float = 10.0
     """How long the driver retries a transaction on transient errors."""
     ping_timeout: float = 2.0
+    timeout: float = 15.0
+    """Seconds one store call may take in all (driver retries included);
+    also the server-side timeout of each transaction attempt."""
 
 
 async def run_records(tx: AsyncManagedTransaction, statement: Statement) -> list[Record]:
@@ -71,18 +83,36 @@ class Neo4jRunner:
     # -- running statements ---------------------------------------------------
 
     async def _transact(self, write: bool, work: Work[T], conflict: str | None = None) -> T:
+        """Run ``work`` in one managed transaction, bounded by the settings'
+        ``timeout`` (client side for the whole call, server side for each
+        attempt); a timeout is ``Unavailable`` like a lost connection."""
+        timeout = self._settings.timeout
+
+        @unit_of_work(timeout=timeout)
+        async def bounded(tx: AsyncManagedTransaction) -> T:
+            return await work(tx)
+
         try:
-            async with self._driver.session(
-                database=self._database, bookmark_manager=self._bookmarks
-            ) as session:
-                if write:
-                    return await session.execute_write(work)
-                return await session.execute_read(work)
+            async with asyncio.timeout(timeout + 1.0):
+                async with self._driver.session(
+                    database=self._database, bookmark_manager=self._bookmarks
+                ) as session:
+                    if write:
+                        return await session.execute_write(bounded)
+                    return await session.execute_read(bounded)
         except ConstraintError as exc:
             raise Conflict(conflict or "The change conflicts with stored data.") from exc
+        except TimeoutError as exc:
+            log.warning("Neo4j call timed out after %.1f s", timeout)
+            raise Unavailable(TIMEOUT_MESSAGE) from exc
         except UNAVAILABLE_ERRORS as exc:
             log.warning("Neo4j unavailable: %s", type(exc).__name__)
             raise Unavailable(UNAVAILABLE_MESSAGE) from exc
+        except Neo4jError as exc:
+            if "TransactionTimedOut" not in (exc.code or ""):
+                raise
+            log.warning("Neo4j transaction timed out after %.1f s", timeout)
+            raise Unavailable(TIMEOUT_MESSAGE) from TimeoutError(exc.code)
 
     async def _read(self, statement: Statement) -> list[Any]:
         """The ``rows`` list of a read statement's single record."""

@@ -188,8 +188,9 @@ class LayeredCache:
         try:
             await self.shared.ping()
             if self._overflowed:
-                if isinstance(self.shared, RedisCache):
-                    await self.shared.clear()
+                clear = getattr(self.shared, "clear", None)  # a RedisCache, maybe guarded
+                if clear is not None:
+                    await clear()
             else:
                 pending = list(self._pending)
                 for start in range(0, len(pending), 500):
@@ -259,8 +260,10 @@ class LayeredCache:
         return _FreshView(self)
 
     async def _shared_get(self, key: str) -> tuple[bytes, float] | None:
-        if isinstance(self.shared, RedisCache):
-            return await self.shared.get_with_ttl(key)
+        get_with_ttl = getattr(self.shared, "get_with_ttl", None)  # a RedisCache, maybe guarded
+        if get_with_ttl is not None:
+            found: tuple[bytes, float] | None = await get_with_ttl(key)
+            return found
         value = await self.shared.get(key)
         return None if value is None else (value, 0.0)
 
