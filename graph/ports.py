@@ -18,6 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graph.access.audit import AuditEvent, AuditRecord
+from graph.access.scope import UNSCOPED, RowScope
 from graph.model import (
     Agent,
     Direction,
@@ -57,6 +58,10 @@ class GraphStore(Protocol):
     acknowledged write always reaches the search index eventually. Listing
     methods return up to ``first + 1`` items so callers can tell whether a
     next page exists.
+
+    Methods that read memories take a ``scope`` (:class:`RowScope`, default
+    unrestricted) and compile it into their query: memories outside it, and
+    relations with an end outside it, are never returned.
     """
 
     async def create_agent(self, agent: Agent) -> None: ...
@@ -70,12 +75,17 @@ class GraphStore(Protocol):
         ...
 
     async def find_memories_by_hash(
-        self, tenant: str, keys: Sequence[tuple[str | None, str]]
+        self,
+        tenant: str,
+        keys: Sequence[tuple[str | None, str]],
+        scope: RowScope = UNSCOPED,
     ) -> dict[tuple[str | None, str], Memory]:
         """Live memories by (agent id, content hash), for de-duplication."""
         ...
 
-    async def get_memories(self, tenant: str, ids: Sequence[str]) -> dict[str, Memory]:
+    async def get_memories(
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
+    ) -> dict[str, Memory]:
         """Current versions of live (not deleted) memories; unknown ids are absent."""
         ...
 
@@ -94,7 +104,12 @@ class GraphStore(Protocol):
         ...
 
     async def list_memories(
-        self, tenant: str, memory_filter: MemoryFilter, first: int, after: Position | None
+        self,
+        tenant: str,
+        memory_filter: MemoryFilter,
+        first: int,
+        after: Position | None,
+        scope: RowScope = UNSCOPED,
     ) -> list[Memory]: ...
 
     async def list_memories_for_agents(
@@ -104,18 +119,23 @@ class GraphStore(Protocol):
         memory_filter: MemoryFilter,
         first: int,
         after: Position | None,
+        scope: RowScope = UNSCOPED,
     ) -> dict[str, list[Memory]]:
         """One page per agent in a single round trip (``memory_filter.agent_id`` ignored)."""
         ...
 
     async def count_memories_for_agents(
-        self, tenant: str, agent_ids: Sequence[str | None], memory_filter: MemoryFilter
+        self,
+        tenant: str,
+        agent_ids: Sequence[str | None],
+        memory_filter: MemoryFilter,
+        scope: RowScope = UNSCOPED,
     ) -> dict[str | None, int]:
         """Counts per agent; the ``None`` key counts without an agent constraint."""
         ...
 
     async def memory_history(
-        self, tenant: str, ids: Sequence[str]
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
     ) -> dict[str, list[MemoryVersion]]:
         """Every version of each memory, oldest first (deleted memories included)."""
         ...
@@ -124,7 +144,9 @@ class GraphStore(Protocol):
 
     async def delete_relation(self, tenant: str, relation_id: str) -> bool: ...
 
-    async def get_relations(self, tenant: str, ids: Sequence[str]) -> dict[str, Relation]: ...
+    async def get_relations(
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
+    ) -> dict[str, Relation]: ...
 
     async def relations_of(
         self,
@@ -132,10 +154,12 @@ class GraphStore(Protocol):
         node_ids: Sequence[str],
         direction: Direction,
         types: Sequence[str] | None,
+        scope: RowScope = UNSCOPED,
     ) -> dict[str, list[Relation]]:
         """Live relations touching each node, newest first, in one round trip.
 
-        Relations whose other end is a deleted memory are left out.
+        Relations whose other end is a deleted memory are left out, and so
+        are relations with an end outside ``scope``.
         """
         ...
 
@@ -164,7 +188,12 @@ class GraphStore(Protocol):
         ...
 
     async def keyword_fallback(
-        self, tenant: str, text: str, memory_filter: MemoryFilter, limit: int
+        self,
+        tenant: str,
+        text: str,
+        memory_filter: MemoryFilter,
+        limit: int,
+        scope: RowScope = UNSCOPED,
     ) -> list[IndexHit]:
         """A keyword search answered by the graph store itself, used while the
         search index is unavailable. Scores are keyword scores."""
@@ -202,7 +231,8 @@ class IndexQuery:
     """A search request as the index sees it.
 
     ``alpha`` weighs the two rankings: 0 is keyword only, 1 is vector only.
-    ``vector`` is ``None`` for keyword-only searches.
+    ``vector`` is ``None`` for keyword-only searches. ``scope`` narrows the
+    documents searched like ``memory_filter`` does, inside the index query.
     """
 
     text: str
@@ -210,6 +240,7 @@ class IndexQuery:
     alpha: float
     memory_filter: MemoryFilter
     limit: int
+    scope: RowScope = UNSCOPED
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from graph.access.policy import Policy
 from graph.access.principal import Principal
+from graph.access.scope import RowScope
 from graph.memory_graph import MemoryGraph
 from resolvers.loaders import Loaders
 
@@ -27,6 +28,11 @@ class RequestContext:
     def tenant(self) -> str:
         return self.principal.tenant
 
+    @property
+    def scope(self) -> RowScope:
+        """The caller's row-level scope (agent and/or user), for every memory read."""
+        return RowScope.of(self.principal)
+
     @classmethod
     def create(
         cls,
@@ -39,5 +45,5 @@ class RequestContext:
         """A context for one operation; a bare tenant name means the system principal."""
         if isinstance(principal, str):
             principal = Principal.system(principal)
-        loaders = Loaders(graph, principal.tenant)
+        loaders = Loaders(graph, principal.tenant, RowScope.of(principal))
         return cls(graph, principal, loaders, request, response, policy=policy or Policy())

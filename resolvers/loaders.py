@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from aiodataloader import DataLoader
 
+from graph.access.scope import UNSCOPED, RowScope
 from graph.memory_graph import MemoryGraph
 from graph.model import (
     Agent,
@@ -62,34 +63,34 @@ AgentPage = tuple[MemoryFilter, int, tuple[datetime, str] | None]
 
 
 class Loaders:
-    """The dataloaders of one request, scoped to one tenant."""
+    """The dataloaders of one request, scoped to one tenant and row scope."""
 
-    def __init__(self, graph: MemoryGraph, tenant: str) -> None:
+    def __init__(self, graph: MemoryGraph, tenant: str, scope: RowScope = UNSCOPED) -> None:
         store = graph.backends.store
         self.agent: DataLoader[str, Agent | None] = _by_id(
-            lambda ids: _widen(store.get_agents(tenant, ids)), None
+            lambda ids: _widen(graph.memories.get_agents(tenant, ids, scope)), None
         )
         self.memory: DataLoader[str, Memory | None] = _by_id(
-            lambda ids: _widen(store.get_memories(tenant, ids)), None
+            lambda ids: _widen(store.get_memories(tenant, ids, scope)), None
         )
         self.entity: DataLoader[str, Entity | None] = _by_id(
             lambda ids: _widen(graph.facts.entities(tenant, ids)), None
         )
         self.node: DataLoader[str, Node | None] = _by_id(
-            lambda ids: _widen(graph.relations.get_nodes(tenant, ids)), None
+            lambda ids: _widen(graph.relations.get_nodes(tenant, ids, scope)), None
         )
         self.history: DataLoader[str, list[MemoryVersion]] = _by_id(
-            lambda ids: store.memory_history(tenant, ids), []
+            lambda ids: store.memory_history(tenant, ids, scope), []
         )
         self.entities_of_memory: DataLoader[str, list[Entity]] = _by_id(
-            lambda ids: graph.facts.entities_mentioned(tenant, ids), []
+            lambda ids: graph.facts.entities_mentioned(tenant, ids, scope), []
         )
 
         async def relations(
             group: tuple[Direction, tuple[str, ...]], ids: list[str]
         ) -> dict[str, list[Relation]]:
             direction, types = group
-            return await graph.relations.relations_of(tenant, ids, direction, types or None)
+            return await graph.relations.relations_of(tenant, ids, direction, types or None, scope)
 
         self.relations: DataLoader[tuple[tuple[Direction, tuple[str, ...]], str], list[Relation]]
         self.relations = _grouped(relations, [])
@@ -98,14 +99,16 @@ class Loaders:
             group: tuple[int, tuple[str, ...], int], ids: list[str]
         ) -> dict[str, list[RelatedMemory]]:
             depth, types, limit = group
-            return await graph.relations.related(tenant, ids, depth, types or None, limit)
+            return await graph.relations.related(tenant, ids, depth, types or None, limit, scope)
 
         self.related: DataLoader[tuple[tuple[int, tuple[str, ...], int], str], list[RelatedMemory]]
         self.related = _grouped(related, [])
 
         async def agent_memories(group: AgentPage, ids: list[str]) -> dict[str, list[Memory]]:
             memory_filter, first, after = group
-            return await store.list_memories_for_agents(tenant, ids, memory_filter, first, after)
+            return await store.list_memories_for_agents(
+                tenant, ids, memory_filter, first, after, scope
+            )
 
         self.agent_memories: DataLoader[tuple[AgentPage, str], list[Memory]]
         self.agent_memories = _grouped(agent_memories, [])
@@ -113,12 +116,12 @@ class Loaders:
         async def counts(
             memory_filter: MemoryFilter, agent_ids: list[str | None]
         ) -> dict[str | None, int]:
-            return await store.count_memories_for_agents(tenant, agent_ids, memory_filter)
+            return await store.count_memories_for_agents(tenant, agent_ids, memory_filter, scope)
 
         self.count: DataLoader[tuple[MemoryFilter, str | None], int] = _grouped(counts, 0)
 
         async def entity_memories(first: int, ids: list[str]) -> dict[str, list[Memory]]:
-            return await graph.facts.memories_mentioning(tenant, ids, first)
+            return await graph.facts.memories_mentioning(tenant, ids, first, scope)
 
         self.entity_memories: DataLoader[tuple[int, str], list[Memory]]
         self.entity_memories = _grouped(entity_memories, [])

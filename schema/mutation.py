@@ -24,7 +24,9 @@ class Mutation:
         metadata: JSON | None = None,
     ) -> Agent:
         ctx = info.context
-        agent = await ctx.graph.memories.create_agent(ctx.tenant, name, description, metadata)
+        agent = await ctx.graph.memories.create_agent(
+            ctx.tenant, name, description, metadata, ctx.scope
+        )
         return Agent.wrap(agent)
 
     @strawberry.mutation(
@@ -32,13 +34,15 @@ class Mutation:
     )
     async def add_memory(self, info: Ctx, input: AddMemoryInput) -> Memory:
         ctx = info.context
-        (memory,) = await ctx.graph.memories.add(ctx.tenant, [input.to_domain()])
+        (memory,) = await ctx.graph.memories.add(ctx.tenant, [input.to_domain()], ctx.scope)
         return Memory.wrap(memory)
 
     @strawberry.mutation(description="Add many memories in one transaction, in input order.")
     async def add_memories(self, info: Ctx, inputs: list[AddMemoryInput]) -> list[Memory]:
         ctx = info.context
-        memories = await ctx.graph.memories.add(ctx.tenant, [i.to_domain() for i in inputs])
+        memories = await ctx.graph.memories.add(
+            ctx.tenant, [i.to_domain() for i in inputs], ctx.scope
+        )
         return [Memory.wrap(m) for m in memories]
 
     @strawberry.mutation(
@@ -56,14 +60,14 @@ class Mutation:
     ) -> Memory:
         ctx = info.context
         memory = await ctx.graph.memories.update(
-            ctx.tenant, str(id), input.to_domain(), expected_version
+            ctx.tenant, str(id), input.to_domain(), expected_version, ctx.scope
         )
         return Memory.wrap(memory)
 
     @strawberry.mutation(description="Soft-delete a memory; its history is kept.")
     async def delete_memory(self, info: Ctx, id: strawberry.ID) -> bool:
         ctx = info.context
-        await ctx.graph.memories.delete(ctx.tenant, str(id))
+        await ctx.graph.memories.delete(ctx.tenant, str(id), ctx.scope)
         return True
 
     @strawberry.mutation
@@ -78,14 +82,20 @@ class Mutation:
     ) -> Relation:
         ctx = info.context
         relation = await ctx.graph.relations.relate(
-            ctx.tenant, str(source_id), str(target_id), type, given(weight, 1.0), properties
+            ctx.tenant,
+            str(source_id),
+            str(target_id),
+            type,
+            given(weight, 1.0),
+            properties,
+            ctx.scope,
         )
         return Relation.wrap(relation)
 
     @strawberry.mutation
     async def unrelate(self, info: Ctx, id: strawberry.ID) -> bool:
         ctx = info.context
-        await ctx.graph.relations.unrelate(ctx.tenant, str(id))
+        await ctx.graph.relations.unrelate(ctx.tenant, str(id), ctx.scope)
         return True
 
     @strawberry.mutation(
@@ -117,5 +127,6 @@ class Mutation:
             exclusive=given(exclusive, False),
             valid_from=aware(valid_from, "validFrom"),
             source_memory_id=None if source_memory_id is None else str(source_memory_id),
+            scope=ctx.scope,
         )
         return Fact.wrap(fact)

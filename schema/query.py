@@ -41,7 +41,7 @@ class Query:
         self, info: Ctx, first: int | None = 20, after: str | None = None
     ) -> AgentConnection:
         ctx = info.context
-        page = await ctx.graph.memories.list_agents(ctx.tenant, given(first, 20), after)
+        page = await ctx.graph.memories.list_agents(ctx.tenant, given(first, 20), after, ctx.scope)
         return AgentConnection.wrap(page)
 
     @strawberry.field
@@ -60,7 +60,7 @@ class Query:
         ctx = info.context
         domain_filter = memory_filter(filter)
         page = await ctx.graph.memories.list_memories(
-            ctx.tenant, domain_filter, given(first, 20), after
+            ctx.tenant, domain_filter, given(first, 20), after, ctx.scope
         )
         return MemoryConnection.wrap(page, domain_filter)
 
@@ -89,7 +89,7 @@ class Query:
             given(limit, 10),
             given(expand, 0),
         )
-        results = await ctx.graph.search.search(ctx.tenant, request)
+        results = await ctx.graph.search.search(ctx.tenant, request, rows=ctx.scope)
         if results.degraded:
             ctx.degraded.add("search")
         return [
@@ -113,7 +113,7 @@ class Query:
     ) -> Subgraph:
         ctx = info.context
         found = await ctx.graph.relations.subgraph(
-            ctx.tenant, [str(i) for i in ids], given(depth, 1), given(limit, 200)
+            ctx.tenant, [str(i) for i in ids], given(depth, 1), given(limit, 200), ctx.scope
         )
         return Subgraph(
             nodes=[wrap_node(n) for n in found.nodes],

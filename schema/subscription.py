@@ -26,7 +26,7 @@ class Subscription:
         if agent_id is not None and await ctx.loaders.agent.load(str(agent_id)) is None:
             raise NotFound(f"No agent with id {str(agent_id)!r}.", id=str(agent_id))
         events = ctx.graph.events.memory_events(
-            ctx.tenant, None if agent_id is None else str(agent_id), types
+            ctx.tenant, None if agent_id is None else str(agent_id), types, ctx.scope
         )
         try:
             async for event in events:

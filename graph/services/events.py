@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Sequence
 
+from graph.access.scope import UNSCOPED, RowScope
 from graph.model import MemoryEvent, MemoryType
 from graph.ports import EventBus
 
@@ -13,15 +14,20 @@ class EventService:
         self._bus = bus
 
     async def memory_events(
-        self, tenant: str, agent_id: str | None, types: Sequence[MemoryType] | None
+        self,
+        tenant: str,
+        agent_id: str | None,
+        types: Sequence[MemoryType] | None,
+        scope: RowScope = UNSCOPED,
     ) -> AsyncGenerator[MemoryEvent, None]:
-        """Events of one tenant from now on, optionally for one agent and some types."""
+        """Events of one tenant from now on, optionally for one agent and some
+        types; only events of memories inside ``scope``."""
         wanted = frozenset(types or ())
         stream = self._bus.subscribe()
         try:
             async for event in stream:
                 memory = event.memory
-                if memory.tenant != tenant:
+                if memory.tenant != tenant or not scope.admits(memory):
                     continue
                 if agent_id is not None and memory.agent_id != agent_id:
                     continue

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from graph import validation
+from graph.access.scope import UNSCOPED, RowScope
 from graph.errors import BadInput, NotFound
 from graph.ids import new_id
 from graph.limits import Limits
@@ -45,6 +46,7 @@ class FactService:
         exclusive: bool = False,
         valid_from: datetime | None = None,
         source_memory_id: str | None = None,
+        scope: RowScope = UNSCOPED,
     ) -> Fact:
         predicate = validation.identifier(predicate, "predicate")
         if valid_from is not None:
@@ -52,7 +54,7 @@ class FactService:
                 raise BadInput("`validFrom` must have a time zone.", argument="validFrom")
             valid_from = valid_from.astimezone(UTC)
         if source_memory_id is not None:
-            found = await self._store.get_memories(tenant, [source_memory_id])
+            found = await self._store.get_memories(tenant, [source_memory_id], scope)
             if source_memory_id not in found:
                 raise NotFound(f"No memory with id {source_memory_id!r}.", id=source_memory_id)
         now = utcnow()
@@ -88,12 +90,12 @@ class FactService:
         return await self._store.facts_for_entities(tenant, entity_ids, moment)
 
     async def memories_mentioning(
-        self, tenant: str, entity_ids: Sequence[str], first: int
+        self, tenant: str, entity_ids: Sequence[str], first: int, scope: RowScope = UNSCOPED
     ) -> dict[str, list[Memory]]:
         validation.page_size(first, self._limits)
-        edges = await self._store.relations_of(tenant, entity_ids, Direction.IN, [MENTIONS])
+        edges = await self._store.relations_of(tenant, entity_ids, Direction.IN, [MENTIONS], scope)
         wanted = {r.source_id for rels in edges.values() for r in rels}
-        memories = await self._store.get_memories(tenant, sorted(wanted)) if wanted else {}
+        memories = await self._store.get_memories(tenant, sorted(wanted), scope) if wanted else {}
         result: dict[str, list[Memory]] = {}
         for entity_id in entity_ids:
             linked = [
@@ -103,9 +105,9 @@ class FactService:
         return result
 
     async def entities_mentioned(
-        self, tenant: str, memory_ids: Sequence[str]
+        self, tenant: str, memory_ids: Sequence[str], scope: RowScope = UNSCOPED
     ) -> dict[str, list[Entity]]:
-        edges = await self._store.relations_of(tenant, memory_ids, Direction.OUT, [MENTIONS])
+        edges = await self._store.relations_of(tenant, memory_ids, Direction.OUT, [MENTIONS], scope)
         wanted = {r.target_id for rels in edges.values() for r in rels}
         entities = await self._store.get_entities(tenant, sorted(wanted)) if wanted else {}
         return {

@@ -10,7 +10,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from graph import validation
-from graph.errors import BadInput, Conflict, NotFound
+from graph.access.scope import UNSCOPED, RowScope
+from graph.errors import BadInput, Conflict, Forbidden, NotFound
 from graph.ids import decode_cursor, encode_cursor, new_id
 from graph.limits import Limits
 from graph.model import (
@@ -80,8 +81,16 @@ class MemoryService:
         self._limits = limits
 
     async def create_agent(
-        self, tenant: str, name: str, description: str | None, metadata: JSONValue
+        self,
+        tenant: str,
+        name: str,
+        description: str | None,
+        metadata: JSONValue,
+        scope: RowScope = UNSCOPED,
     ) -> Agent:
+        """A new agent; credentials bound to one agent may not create others."""
+        if scope.agent_id is not None:
+            raise Forbidden("These credentials are bound to one agent and cannot create agents.")
         limits = self._limits
         agent = Agent(
             id=new_id(NodeKind.AGENT),
@@ -100,11 +109,15 @@ class MemoryService:
         await self._store.create_agent(agent)
         return agent
 
-    async def add(self, tenant: str, inputs: Sequence[NewMemory]) -> list[Memory]:
+    async def add(
+        self, tenant: str, inputs: Sequence[NewMemory], scope: RowScope = UNSCOPED
+    ) -> list[Memory]:
         """Add memories in one transaction, in input order.
 
         A memory whose normalised content an agent already holds is not stored
-        twice: the existing memory is returned in its place.
+        twice: the existing memory is returned in its place. Under a row
+        scope, memories belong to the scope's agent and user (see
+        :meth:`RowScope.owner`) and only memories inside it count as held.
         """
         if not inputs:
             return []
@@ -114,10 +127,12 @@ class MemoryService:
                 argument="inputs",
             )
         now = utcnow()
+        if not scope.unrestricted:
+            inputs = [_owned(item, scope) for item in inputs]
         candidates = [self._build(tenant, item, now) for item in inputs]
         await self._require_agents(tenant, {m.agent_id for m in candidates if m.agent_id})
         existing = await self._store.find_memories_by_hash(
-            tenant, [(m.agent_id, m.content_hash) for m in candidates]
+            tenant, [(m.agent_id, m.content_hash) for m in candidates], scope
         )
         chosen: dict[tuple[str | None, str], Memory] = dict(existing)
         fresh: list[Memory] = []
@@ -135,9 +150,16 @@ class MemoryService:
         return [chosen[(m.agent_id, m.content_hash)] for m in candidates]
 
     async def update(
-        self, tenant: str, memory_id: str, patch: MemoryPatch, expected_version: int | None
+        self,
+        tenant: str,
+        memory_id: str,
+        patch: MemoryPatch,
+        expected_version: int | None,
+        scope: RowScope = UNSCOPED,
     ) -> Memory:
-        current = (await self._store.get_memories(tenant, [memory_id])).get(memory_id)
+        """The next version of a memory. A memory's agent and user never
+        change, so the scoped read here decides for the write too."""
+        current = (await self._store.get_memories(tenant, [memory_id], scope)).get(memory_id)
         if current is None:
             raise NotFound(f"No memory with id {memory_id!r}.", id=memory_id)
         if expected_version is not None and expected_version != current.version:
@@ -157,7 +179,11 @@ class MemoryService:
         await self._bus.publish(MemoryEvent(kind, updated, updated.recorded_at))
         return updated
 
-    async def delete(self, tenant: str, memory_id: str) -> Memory:
+    async def delete(self, tenant: str, memory_id: str, scope: RowScope = UNSCOPED) -> Memory:
+        if not scope.unrestricted and not await self._store.get_memories(
+            tenant, [memory_id], scope
+        ):
+            raise NotFound(f"No memory with id {memory_id!r}.", id=memory_id)
         now = utcnow()
         deleted = await self._store.delete_memory(tenant, memory_id, now)
         if deleted is None:
@@ -167,8 +193,17 @@ class MemoryService:
         await self._bus.publish(MemoryEvent(MemoryEventKind.DELETED, deleted, now))
         return deleted
 
-    async def get_many(self, tenant: str, ids: Sequence[str]) -> dict[str, Memory]:
-        return await self._store.get_memories(tenant, ids)
+    async def get_many(
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
+    ) -> dict[str, Memory]:
+        return await self._store.get_memories(tenant, ids, scope)
+
+    async def get_agents(
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
+    ) -> dict[str, Agent]:
+        """Agents by id; under an agent scope only that agent exists."""
+        wanted = scope.agents(list(ids))
+        return await self._store.get_agents(tenant, wanted) if wanted else {}
 
     def check_page_size(self, first: int) -> int:
         return validation.page_size(first, self._limits)
@@ -178,11 +213,16 @@ class MemoryService:
         return decode_cursor(after) if after else None
 
     async def list_memories(
-        self, tenant: str, memory_filter: MemoryFilter, first: int, after: str | None
+        self,
+        tenant: str,
+        memory_filter: MemoryFilter,
+        first: int,
+        after: str | None,
+        scope: RowScope = UNSCOPED,
     ) -> Page[Memory]:
         validation.page_size(first, self._limits)
         position = self.cursor_position(after)
-        rows = await self._store.list_memories(tenant, memory_filter, first, position)
+        rows = await self._store.list_memories(tenant, memory_filter, first, position, scope)
         return self.page(rows, first)
 
     @staticmethod
@@ -194,10 +234,20 @@ class MemoryService:
             cursors=[encode_cursor(m.created_at, m.id) for m in items],
         )
 
-    async def list_agents(self, tenant: str, first: int, after: str | None) -> Page[Agent]:
+    async def list_agents(
+        self, tenant: str, first: int, after: str | None, scope: RowScope = UNSCOPED
+    ) -> Page[Agent]:
         validation.page_size(first, self._limits)
         position = decode_cursor(after) if after else None
-        rows = await self._store.list_agents(tenant, first, position)
+        if scope.agent_id is None:
+            rows = await self._store.list_agents(tenant, first, position)
+        else:  # the one agent of the scope, if it exists and lies after the cursor
+            own = await self.get_agents(tenant, [scope.agent_id], scope)
+            rows = [
+                a
+                for a in own.values()
+                if first > 0 and (position is None or (a.created_at, a.id) < position)
+            ]
         items = rows[:first]
         return Page(
             items=items,
@@ -278,6 +328,11 @@ class MemoryService:
             updated_at=now,
             recorded_at=now,
         )
+
+
+def _owned(item: NewMemory, scope: RowScope) -> NewMemory:
+    agent_id, user_id = scope.owner(item.agent_id, item.user_id)
+    return replace(item, agent_id=agent_id, user_id=user_id)
 
 
 def _optional_text(value: str | None, limit: int, argument: str) -> str | None:

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from graph import validation
+from graph.access.scope import UNSCOPED, RowScope
 from graph.errors import NotFound
 from graph.ids import kind_of, new_id
 from graph.limits import Limits
@@ -51,8 +52,11 @@ class RelationService:
         self._limits = limits
         self._on_write = on_write
 
-    async def get_nodes(self, tenant: str, ids: Sequence[str]) -> dict[str, Node]:
-        """Nodes of any kind by global id; unknown and foreign ids are absent."""
+    async def get_nodes(
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
+    ) -> dict[str, Node]:
+        """Nodes of any kind by global id; unknown and foreign ids, and ids
+        outside the row scope, are absent."""
         by_kind: dict[NodeKind, list[str]] = {}
         for node_id in ids:
             kind = kind_of(node_id)
@@ -62,13 +66,14 @@ class RelationService:
         found: dict[str, Node] = {}
         for kind, kind_ids in by_kind.items():
             if kind is NodeKind.AGENT:
-                found.update(await store.get_agents(tenant, kind_ids))
+                agent_ids = scope.agents(kind_ids)
+                found.update(await store.get_agents(tenant, agent_ids) if agent_ids else {})
             elif kind is NodeKind.MEMORY:
-                found.update(await store.get_memories(tenant, kind_ids))
+                found.update(await store.get_memories(tenant, kind_ids, scope))
             elif kind is NodeKind.ENTITY:
                 found.update(await store.get_entities(tenant, kind_ids))
             elif kind is NodeKind.RELATION:
-                found.update(await store.get_relations(tenant, kind_ids))
+                found.update(await store.get_relations(tenant, kind_ids, scope))
             else:
                 found.update(await store.get_facts(tenant, kind_ids))
         return found
@@ -81,9 +86,10 @@ class RelationService:
         relation_type: str,
         weight: float,
         properties: JSONValue,
+        scope: RowScope = UNSCOPED,
     ) -> Relation:
         relation_type = validation.identifier(relation_type, "type")
-        nodes = await self.get_nodes(tenant, [source_id, target_id])
+        nodes = await self.get_nodes(tenant, [source_id, target_id], scope)
         for node_id in (source_id, target_id):
             if node_id not in nodes or kind_of(node_id) is NodeKind.RELATION:
                 raise NotFound(f"No node with id {node_id!r}.", id=node_id)
@@ -103,8 +109,13 @@ class RelationService:
         await self._on_write(tenant)
         return relation
 
-    async def unrelate(self, tenant: str, relation_id: str) -> None:
-        if not await self._store.delete_relation(tenant, relation_id):
+    async def unrelate(self, tenant: str, relation_id: str, scope: RowScope = UNSCOPED) -> None:
+        """Delete a relation. Its ends never change, so the scoped read here
+        decides for the write too."""
+        visible = scope.unrestricted or bool(
+            await self._store.get_relations(tenant, [relation_id], scope)
+        )
+        if not visible or not await self._store.delete_relation(tenant, relation_id):
             raise NotFound(f"No relation with id {relation_id!r}.", id=relation_id)
         await self._on_write(tenant)
 
@@ -114,9 +125,10 @@ class RelationService:
         node_ids: Sequence[str],
         direction: Direction,
         types: Sequence[str] | None,
+        scope: RowScope = UNSCOPED,
     ) -> dict[str, list[Relation]]:
         clean = _types(types)
-        return await self._store.relations_of(tenant, node_ids, direction, clean)
+        return await self._store.relations_of(tenant, node_ids, direction, clean, scope)
 
     async def related(
         self,
@@ -125,6 +137,7 @@ class RelationService:
         depth: int,
         types: Sequence[str] | None,
         limit: int,
+        scope: RowScope = UNSCOPED,
     ) -> dict[str, list[RelatedMemory]]:
         """Memories within ``depth`` hops of each start memory, nearest first.
 
@@ -141,7 +154,9 @@ class RelationService:
         for distance in range(1, depth + 1):
             if not frontier:
                 break
-            edges = await self._store.relations_of(tenant, list(frontier), Direction.BOTH, clean)
+            edges = await self._store.relations_of(
+                tenant, list(frontier), Direction.BOTH, clean, scope
+            )
             next_frontier: dict[str, list[_Walk]] = {}
             for node_id, node_walks in frontier.items():
                 for relation in edges.get(node_id, []):
@@ -158,7 +173,7 @@ class RelationService:
                         next_frontier.setdefault(other, []).append(walk)
             frontier = next_frontier
         wanted = sorted({memory_id for w in walks for memory_id, _ in w.found})
-        memories = await self._store.get_memories(tenant, wanted) if wanted else {}
+        memories = await self._store.get_memories(tenant, wanted, scope) if wanted else {}
         return {
             walk.start: [
                 RelatedMemory(memories[m], distance, walk.paths[m])
@@ -168,13 +183,20 @@ class RelationService:
             for walk in walks
         }
 
-    async def subgraph(self, tenant: str, ids: Sequence[str], depth: int, limit: int) -> Subgraph:
+    async def subgraph(
+        self,
+        tenant: str,
+        ids: Sequence[str],
+        depth: int,
+        limit: int,
+        scope: RowScope = UNSCOPED,
+    ) -> Subgraph:
         """The nodes within ``depth`` hops of ``ids`` (at most ``limit`` nodes)
         and the relations among them."""
         validation.bounded(depth, 0, self._limits.max_depth, "depth")
         validation.bounded(limit, 1, self._limits.max_subgraph_nodes, "limit")
         starts = list(dict.fromkeys(ids))
-        nodes = await self.get_nodes(tenant, starts)
+        nodes = await self.get_nodes(tenant, starts, scope)
         for node_id in starts:
             if node_id not in nodes or kind_of(node_id) is NodeKind.RELATION:
                 raise NotFound(f"No node with id {node_id!r}.", id=node_id)
@@ -185,7 +207,7 @@ class RelationService:
         for _ in range(depth):
             if not frontier or len(order) >= limit:
                 break
-            edges = await self._store.relations_of(tenant, frontier, Direction.BOTH, None)
+            edges = await self._store.relations_of(tenant, frontier, Direction.BOTH, None, scope)
             discovered: list[str] = []
             for node_id in frontier:
                 for relation in edges.get(node_id, []):
@@ -201,12 +223,12 @@ class RelationService:
             frontier = discovered
         # Relations among members found at the last hop.
         if frontier:
-            edges = await self._store.relations_of(tenant, frontier, Direction.BOTH, None)
+            edges = await self._store.relations_of(tenant, frontier, Direction.BOTH, None, scope)
             for rels in edges.values():
                 for relation in rels:
                     if relation.source_id in members and relation.target_id in members:
                         relations[relation.id] = relation
-        fetched = await self.get_nodes(tenant, [n for n in order if n not in nodes])
+        fetched = await self.get_nodes(tenant, [n for n in order if n not in nodes], scope)
         nodes.update(fetched)
         graph_nodes = [
             node for n in order if isinstance(node := nodes.get(n), Agent | Memory | Entity)

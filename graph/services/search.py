@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from graph import validation
+from graph.access.scope import UNSCOPED, RowScope
 from graph.codec import memory_from_dict, memory_to_dict
 from graph.filtering import matches
 from graph.limits import Limits
@@ -71,10 +72,15 @@ class SearchService:
         self._read_cache = read_cache
 
     async def search(
-        self, tenant: str, request: SearchRequest, scope: str = "default"
+        self,
+        tenant: str,
+        request: SearchRequest,
+        scope: str = "default",
+        rows: RowScope = UNSCOPED,
     ) -> SearchResults:
         """Search, through the read cache. ``scope`` separates callers who may
-        see different results (e.g. roles); degraded answers are never cached."""
+        see different results (e.g. roles); degraded answers are never cached.
+        ``rows`` is the caller's row scope, applied inside every query."""
         limits = self._limits
         validation.text(request.query, limits.max_query_chars, "query")
         validation.bounded(request.limit, 1, limits.max_search_limit, "limit")
@@ -84,40 +90,43 @@ class SearchService:
 
         async def load() -> bytes:
             nonlocal degraded
-            results = await self._search(tenant, request, alpha)
+            results = await self._search(tenant, request, alpha, rows)
             if results.degraded:
                 degraded = results
                 raise _NotCacheable
             return _encode(results)
 
         try:
-            data = await self._read_cache.get_or_load(tenant, scope, _fingerprint(request), load)
+            key = _fingerprint(request, rows)
+            data = await self._read_cache.get_or_load(tenant, scope, key, load)
         except _NotCacheable:
-            return degraded or await self._search(tenant, request, alpha)
+            return degraded or await self._search(tenant, request, alpha, rows)
         return _decode(data)
 
-    async def _search(self, tenant: str, request: SearchRequest, alpha: float) -> SearchResults:
+    async def _search(
+        self, tenant: str, request: SearchRequest, alpha: float, rows: RowScope
+    ) -> SearchResults:
         text = request.query
         degraded = False
         try:
             vector = None if alpha == 0.0 else await self.query_vector(text)
             hits = await self._index.search(
-                tenant, IndexQuery(text, vector, alpha, request.memory_filter, request.limit)
+                tenant, IndexQuery(text, vector, alpha, request.memory_filter, request.limit, rows)
             )
         except Exception:
             log.warning("search index unavailable; answering from the graph store", exc_info=True)
             degraded = True
             hits = await self._store.keyword_fallback(
-                tenant, text, request.memory_filter, request.limit
+                tenant, text, request.memory_filter, request.limit, rows
             )
-        live = await self._store.get_memories(tenant, [h.memory_id for h in hits])
+        live = await self._store.get_memories(tenant, [h.memory_id for h in hits], rows)
         results = [
             SearchHit(live[h.memory_id], h.score, h.keyword_score, h.vector_score)
             for h in hits
             if h.memory_id in live
         ]
         if request.expand and results:
-            results += await self._expand(tenant, results, request)
+            results += await self._expand(tenant, results, request, rows)
         return SearchResults(results, degraded)
 
     async def query_vector(self, text: str) -> Vectors:
@@ -142,7 +151,7 @@ class SearchService:
         return validation.fraction(request.alpha, "alpha")
 
     async def _expand(
-        self, tenant: str, hits: Sequence[SearchHit], request: SearchRequest
+        self, tenant: str, hits: Sequence[SearchHit], request: SearchRequest, rows: RowScope
     ) -> list[SearchHit]:
         reached = await self._relations.related(
             tenant,
@@ -150,6 +159,7 @@ class SearchService:
             request.expand,
             None,
             self._limits.max_related,
+            rows,
         )
         best: dict[str, SearchHit] = {}
         seen = {h.memory.id for h in hits}
@@ -168,9 +178,10 @@ class _NotCacheable(Exception):
     """Raised inside a cache load whose result must not be cached."""
 
 
-def _fingerprint(request: SearchRequest) -> str:
+def _fingerprint(request: SearchRequest, rows: RowScope) -> str:
     raw = repr(
         (
+            rows.key,
             request.query,
             request.mode.value,
             request.alpha,

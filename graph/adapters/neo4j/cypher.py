@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from graph.access.scope import UNSCOPED, RowScope
 from graph.adapters.neo4j.cypher_base import (
     AGENT,
     CURRENT_MEMORY,
@@ -69,6 +70,7 @@ from graph.adapters.neo4j.cypher_graph import (
     relations_of,
     upsert_entity,
 )
+from graph.adapters.neo4j.cypher_scope import memory_conditions, memory_where
 from graph.model import Memory, MemoryFilter
 from graph.ports import Position
 
@@ -178,18 +180,24 @@ class MemoryClauses:
 
 
 def memory_clauses(
-    tenant: str, memory_filter: MemoryFilter, after: Position | None, *, agent: str | None
+    tenant: str,
+    memory_filter: MemoryFilter,
+    after: Position | None,
+    *,
+    agent: str | None,
+    scope: RowScope = UNSCOPED,
 ) -> MemoryClauses:
     """Build the constraints of one listing.
 
     ``agent`` is the Cypher expression the memory's agent id must equal:
     ``"$agent_id"`` (the filter's own agent, bound here), the variable
     ``agent`` of a per-agent batch, or ``None`` for no agent constraint. It is
-    always one of these constants, never input.
+    always one of these constants, never input. ``scope`` adds the caller's
+    row scope.
     """
     f = memory_filter
     params: dict[str, Any] = {"tenant": tenant}
-    conds = ["m.tenant = $tenant"]
+    conds = ["m.tenant = $tenant", *memory_conditions("m", scope, params)]
     index: tuple[str, ...] = ("tenant",)
     version: list[str] | None = None
     if f.as_of is None:
@@ -252,10 +260,14 @@ def _agent_expr(memory_filter: MemoryFilter) -> str | None:
 
 
 def list_memories(
-    tenant: str, memory_filter: MemoryFilter, first: int, after: Position | None
+    tenant: str,
+    memory_filter: MemoryFilter,
+    first: int,
+    after: Position | None,
+    scope: RowScope = UNSCOPED,
 ) -> Statement:
     """One page newest first, ``first + 1`` rows at most."""
-    c = memory_clauses(tenant, memory_filter, after, agent=_agent_expr(memory_filter))
+    c = memory_clauses(tenant, memory_filter, after, agent=_agent_expr(memory_filter), scope=scope)
     return f"{c.page()} AS rows", {**c.params, "limit": max(first, 0) + 1}
 
 
@@ -265,9 +277,10 @@ def list_memories_for_agents(
     memory_filter: MemoryFilter,
     first: int,
     after: Position | None,
+    scope: RowScope = UNSCOPED,
 ) -> Statement:
     """One page per agent: an index-ordered ``LIMIT`` sub-query per agent."""
-    c = memory_clauses(tenant, memory_filter, after, agent="agent")
+    c = memory_clauses(tenant, memory_filter, after, agent="agent", scope=scope)
     query = (
         f"UNWIND $agent_ids AS agent CALL (agent) {{ {c.page()} AS memories }}"
         " RETURN collect({agent: agent, memories: memories}) AS rows"
@@ -276,7 +289,10 @@ def list_memories_for_agents(
 
 
 def count_memories_for_agents(
-    tenant: str, agent_ids: Sequence[str | None], memory_filter: MemoryFilter
+    tenant: str,
+    agent_ids: Sequence[str | None],
+    memory_filter: MemoryFilter,
+    scope: RowScope = UNSCOPED,
 ) -> Statement | None:
     """Counts per agent; a ``None`` key counts with the filter as given.
     ``None`` when nothing is asked."""
@@ -284,14 +300,16 @@ def count_memories_for_agents(
     arms: list[str] = []
     params: dict[str, Any] = {}
     if agents:
-        per = memory_clauses(tenant, memory_filter, None, agent="agent")
+        per = memory_clauses(tenant, memory_filter, None, agent="agent", scope=scope)
         arms.append(
             "UNWIND $agent_ids AS agent CALL (agent) {"
             f" {per.match()} RETURN count(DISTINCT m) AS n }} RETURN agent, n"
         )
         params.update(per.params, agent_ids=agents)
     if len(agents) < len(agent_ids):
-        whole = memory_clauses(tenant, memory_filter, None, agent=_agent_expr(memory_filter))
+        whole = memory_clauses(
+            tenant, memory_filter, None, agent=_agent_expr(memory_filter), scope=scope
+        )
         arms.append(f"{whole.match()} WITH count(DISTINCT m) AS n RETURN null AS agent, n")
         params.update(whole.params)
     if not arms:
@@ -318,14 +336,18 @@ def fulltext_query(text: str) -> str | None:
 
 
 def keyword_fallback(
-    tenant: str, text: str, memory_filter: MemoryFilter, limit: int
+    tenant: str,
+    text: str,
+    memory_filter: MemoryFilter,
+    limit: int,
+    scope: RowScope = UNSCOPED,
 ) -> Statement | None:
     """Fulltext search over current memory content, filtered like a listing;
     ``None`` when the text has no word to look for."""
     lucene = fulltext_query(text)
     if lucene is None or limit <= 0:
         return None
-    c = memory_clauses(tenant, memory_filter, None, agent=_agent_expr(memory_filter))
+    c = memory_clauses(tenant, memory_filter, None, agent=_agent_expr(memory_filter), scope=scope)
     query = (
         f"CALL db.index.fulltext.queryNodes('{FULLTEXT_INDEX}', $search) YIELD node AS m, score"
         f" {c.where()}"
@@ -338,35 +360,43 @@ def keyword_fallback(
 # -- memory reads by id -----------------------------------------------------------
 
 
-def get_memories(tenant: str, ids: Sequence[str]) -> Statement:
+def get_memories(tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED) -> Statement:
+    params: dict[str, Any] = {"tenant": tenant, "ids": distinct(ids)}
     query = (
         "UNWIND $ids AS memory_id MATCH (m:Memory {id: memory_id})"
         " WHERE m.tenant = $tenant AND m.deleted_at IS NULL"
-        f" RETURN collect({CURRENT_MEMORY}) AS rows"
+        + memory_where("m", scope, params)
+        + f" RETURN collect({CURRENT_MEMORY}) AS rows"
     )
-    return query, {"tenant": tenant, "ids": distinct(ids)}
+    return query, params
 
 
-def find_memories_by_hash(tenant: str, keys: Sequence[tuple[str | None, str]]) -> Statement:
+def find_memories_by_hash(
+    tenant: str, keys: Sequence[tuple[str | None, str]], scope: RowScope = UNSCOPED
+) -> Statement:
+    rows = [{"agent_id": agent, "content_hash": digest} for agent, digest in distinct(keys)]
+    params: dict[str, Any] = {"tenant": tenant, "keys": rows}
     query = (
         "UNWIND $keys AS key MATCH (m:Memory)"
         " WHERE m.tenant = $tenant AND m.content_hash = key.content_hash"
         " AND m.deleted_at IS NULL"
         " AND (m.agent_id = key.agent_id OR (key.agent_id IS NULL AND m.agent_id IS NULL))"
-        f" WITH m ORDER BY m.created_at, m.id RETURN collect({CURRENT_MEMORY}) AS rows"
+        + memory_where("m", scope, params)
+        + f" WITH m ORDER BY m.created_at, m.id RETURN collect({CURRENT_MEMORY}) AS rows"
     )
-    rows = [{"agent_id": agent, "content_hash": digest} for agent, digest in distinct(keys)]
-    return query, {"tenant": tenant, "keys": rows}
+    return query, params
 
 
-def memory_history(tenant: str, ids: Sequence[str]) -> Statement:
+def memory_history(tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED) -> Statement:
+    params: dict[str, Any] = {"tenant": tenant, "ids": distinct(ids)}
     query = (
         "UNWIND $ids AS memory_id"
         " MATCH (m:Memory {id: memory_id})-[:HAS_VERSION]->(v:MemoryVersion)"
         " WHERE m.tenant = $tenant AND v.tenant = $tenant"
-        f" WITH v ORDER BY v.memory_id, v.version RETURN collect({VERSION}) AS rows"
+        + memory_where("m", scope, params)
+        + f" WITH v ORDER BY v.memory_id, v.version RETURN collect({VERSION}) AS rows"
     )
-    return query, {"tenant": tenant, "ids": distinct(ids)}
+    return query, params
 
 
 def tenants() -> Statement:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from graph.access.scope import UNSCOPED, RowScope
 from graph.adapters.neo4j.cypher_base import (
     AGENT,
     ENTITY,
@@ -26,6 +27,7 @@ from graph.adapters.neo4j.cypher_base import (
     relation_props,
     to_json,
 )
+from graph.adapters.neo4j.cypher_scope import relation_ends
 from graph.model import Agent, Direction, Fact, Relation
 from graph.ports import Position
 
@@ -83,25 +85,33 @@ def insert_relations(relations: Sequence[Relation]) -> Statement:
     return query, {"relations": rows}
 
 
-def get_relations(tenant: str, ids: Sequence[str]) -> Statement:
+def get_relations(tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED) -> Statement:
+    params: dict[str, Any] = {"tenant": tenant, "ids": distinct(ids)}
     query = (
         "UNWIND $ids AS relation_id MATCH ()-[r:RELATES {id: relation_id}]->()"
         " WHERE r.tenant = $tenant AND r.deleted_at IS NULL"
-        f" RETURN collect({RELATION}) AS rows"
+        + relation_ends("r", scope, params)
+        + f" RETURN collect({RELATION}) AS rows"
     )
-    return query, {"tenant": tenant, "ids": distinct(ids)}
+    return query, params
 
 
 def relations_of(
-    tenant: str, node_ids: Sequence[str], direction: Direction, types: Sequence[str] | None
+    tenant: str,
+    node_ids: Sequence[str],
+    direction: Direction,
+    types: Sequence[str] | None,
+    scope: RowScope = UNSCOPED,
 ) -> Statement:
     """Live relations touching each node, newest first, leaving out those
-    whose other end is a deleted memory. A self-loop is listed once."""
+    whose other end is a deleted memory and those with an end outside
+    ``scope``. A self-loop is listed once."""
     params: dict[str, Any] = {"tenant": tenant, "ids": distinct(node_ids)}
     type_filter = ""
     if types:
         type_filter = " AND r.type IN $types"
         params["types"] = distinct(types)
+    type_filter += relation_ends("r", scope, params)
     query = (
         "UNWIND $ids AS node_id MATCH (n:Node {id: node_id}) WHERE n.tenant = $tenant"
         f" MATCH {RELATION_PATTERNS[direction]}"

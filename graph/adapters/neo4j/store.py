@@ -18,6 +18,7 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncGraphDatabase, AsyncManagedTransaction
 
+from graph.access.scope import UNSCOPED, RowScope
 from graph.adapters.neo4j import cypher
 from graph.adapters.neo4j.migrations import apply_migrations
 from graph.adapters.neo4j.records import memory_from, version_from
@@ -93,20 +94,25 @@ class Neo4jGraphStore(GraphStoreMixin):
 
     # -- memory reads ----------------------------------------------------------------
 
-    async def get_memories(self, tenant: str, ids: Sequence[str]) -> dict[str, Memory]:
+    async def get_memories(
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
+    ) -> dict[str, Memory]:
         if not ids:
             return {}
-        rows = await self._read(cypher.get_memories(tenant, ids))
+        rows = await self._read(cypher.get_memories(tenant, ids, scope))
         memories = (memory_from(row) for row in rows)
         return {memory.id: memory for memory in memories}
 
     async def find_memories_by_hash(
-        self, tenant: str, keys: Sequence[tuple[str | None, str]]
+        self,
+        tenant: str,
+        keys: Sequence[tuple[str | None, str]],
+        scope: RowScope = UNSCOPED,
     ) -> dict[tuple[str | None, str], Memory]:
         """Live memories by (agent id, content hash); the oldest wins a tie."""
         if not keys:
             return {}
-        rows = await self._read(cypher.find_memories_by_hash(tenant, keys))
+        rows = await self._read(cypher.find_memories_by_hash(tenant, keys, scope))
         found: dict[tuple[str | None, str], Memory] = {}
         for row in rows:
             memory = memory_from(row)
@@ -114,9 +120,14 @@ class Neo4jGraphStore(GraphStoreMixin):
         return found
 
     async def list_memories(
-        self, tenant: str, memory_filter: MemoryFilter, first: int, after: Position | None
+        self,
+        tenant: str,
+        memory_filter: MemoryFilter,
+        first: int,
+        after: Position | None,
+        scope: RowScope = UNSCOPED,
     ) -> list[Memory]:
-        rows = await self._read(cypher.list_memories(tenant, memory_filter, first, after))
+        rows = await self._read(cypher.list_memories(tenant, memory_filter, first, after, scope))
         return [memory_from(row) for row in rows]
 
     async def list_memories_for_agents(
@@ -126,44 +137,56 @@ class Neo4jGraphStore(GraphStoreMixin):
         memory_filter: MemoryFilter,
         first: int,
         after: Position | None,
+        scope: RowScope = UNSCOPED,
     ) -> dict[str, list[Memory]]:
         """One page per agent from one statement; every requested id is a key."""
         result: dict[str, list[Memory]] = {agent_id: [] for agent_id in agent_ids}
         if not agent_ids:
             return result
-        statement = cypher.list_memories_for_agents(tenant, agent_ids, memory_filter, first, after)
+        statement = cypher.list_memories_for_agents(
+            tenant, agent_ids, memory_filter, first, after, scope
+        )
         for row in await self._read(statement):
             result[row["agent"]] = [memory_from(memory) for memory in row["memories"]]
         return result
 
     async def count_memories_for_agents(
-        self, tenant: str, agent_ids: Sequence[str | None], memory_filter: MemoryFilter
+        self,
+        tenant: str,
+        agent_ids: Sequence[str | None],
+        memory_filter: MemoryFilter,
+        scope: RowScope = UNSCOPED,
     ) -> dict[str | None, int]:
         """Counts from one statement. An agent key replaces the filter's agent;
         the ``None`` key counts with the filter as given."""
-        statement = cypher.count_memories_for_agents(tenant, agent_ids, memory_filter)
+        statement = cypher.count_memories_for_agents(tenant, agent_ids, memory_filter, scope)
         if statement is None:
             return {}
         return {row["agent"]: int(row["n"]) for row in await self._read(statement)}
 
     async def memory_history(
-        self, tenant: str, ids: Sequence[str]
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
     ) -> dict[str, list[MemoryVersion]]:
         """Every version, oldest first; every requested id is a key."""
         result: dict[str, list[MemoryVersion]] = {memory_id: [] for memory_id in ids}
         if not ids:
             return result
-        for row in await self._read(cypher.memory_history(tenant, ids)):
+        for row in await self._read(cypher.memory_history(tenant, ids, scope)):
             version = version_from(row)
             result[version.memory_id].append(version)
         return result
 
     async def keyword_fallback(
-        self, tenant: str, text: str, memory_filter: MemoryFilter, limit: int
+        self,
+        tenant: str,
+        text: str,
+        memory_filter: MemoryFilter,
+        limit: int,
+        scope: RowScope = UNSCOPED,
     ) -> list[IndexHit]:
         """Fulltext (Lucene) search over current content; the score is the
         fulltext score. The text is quoted word by word, never parsed."""
-        statement = cypher.keyword_fallback(tenant, text, memory_filter, limit)
+        statement = cypher.keyword_fallback(tenant, text, memory_filter, limit, scope)
         if statement is None:
             return []
         rows = await self._read(statement)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from neo4j import AsyncManagedTransaction
 
+from graph.access.scope import UNSCOPED, RowScope
 from graph.adapters.neo4j import cypher
 from graph.adapters.neo4j.records import (
     agent_from,
@@ -75,10 +76,12 @@ class GraphStoreMixin(Neo4jRunner):
 
         return await self._transact(True, work)
 
-    async def get_relations(self, tenant: str, ids: Sequence[str]) -> dict[str, Relation]:
+    async def get_relations(
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
+    ) -> dict[str, Relation]:
         if not ids:
             return {}
-        rows = await self._read(cypher.get_relations(tenant, ids))
+        rows = await self._read(cypher.get_relations(tenant, ids, scope))
         relations = (relation_from(row) for row in rows)
         return {relation.id: relation for relation in relations}
 
@@ -88,13 +91,14 @@ class GraphStoreMixin(Neo4jRunner):
         node_ids: Sequence[str],
         direction: Direction,
         types: Sequence[str] | None,
+        scope: RowScope = UNSCOPED,
     ) -> dict[str, list[Relation]]:
         """Live relations per node, newest first; every requested id is a key.
         An empty ``types`` means no type constraint, like ``None``."""
         result: dict[str, list[Relation]] = {node_id: [] for node_id in node_ids}
         if not node_ids:
             return result
-        for row in await self._read(cypher.relations_of(tenant, node_ids, direction, types)):
+        for row in await self._read(cypher.relations_of(tenant, node_ids, direction, types, scope)):
             result[row["node_id"]].append(relation_from(row["relation"]))
         return result
 

@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from graph.access.scope import UNSCOPED, RowScope
 from graph.adapters.sqlite.codec import json_list, to_db_time, to_db_time_opt
 from graph.adapters.sqlite.database import SqliteDatabase
+from graph.adapters.sqlite.store_scope import row_conditions
 from graph.adapters.sqlite.vectors import VectorCache
 from graph.model import Memory, MemoryFilter
 from graph.ports import IndexHit, IndexQuery, Vectors
@@ -69,12 +71,14 @@ def match_expression(text: str) -> str | None:
     return " OR ".join(f'"{term}"' for term in terms[:MAX_QUERY_TERMS])
 
 
-def search_filter(tenant: str, memory_filter: MemoryFilter) -> tuple[str, dict[str, Any], bool]:
-    """WHERE clause (alias ``d``) and parameters for a filter, plus whether
-    the filter constrains anything beyond the tenant."""
+def search_filter(
+    tenant: str, memory_filter: MemoryFilter, scope: RowScope = UNSCOPED
+) -> tuple[str, dict[str, Any], bool]:
+    """WHERE clause (alias ``d``) and parameters for a filter and a row
+    scope, plus whether they constrain anything beyond the tenant."""
     f = memory_filter
-    conds = ["d.tenant = :tenant"]
     params: dict[str, Any] = {"tenant": tenant}
+    conds = ["d.tenant = :tenant", *row_conditions("d", scope, params)]
     if f.agent_id is not None:
         conds.append("d.agent_id = :agent_id")
         params["agent_id"] = f.agent_id
@@ -193,7 +197,7 @@ class SqliteSearchIndex:
         alpha: float,
     ) -> list[IndexHit]:
         candidates = max(query.limit * 4, 50)
-        where, params, constrained = search_filter(tenant, query.memory_filter)
+        where, params, constrained = search_filter(tenant, query.memory_filter, query.scope)
         keyword: Ranking = []
         match = match_expression(query.text) if alpha < 1.0 else None
         if match is not None:

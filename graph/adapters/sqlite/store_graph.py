@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from graph.access.scope import UNSCOPED, RowScope
 from graph.adapters.sqlite.codec import (
     from_db_time_opt,
     json_list,
@@ -24,6 +25,7 @@ from graph.adapters.sqlite.store_rows import (
     outbox_from_row,
     relation_from_row,
 )
+from graph.adapters.sqlite.store_scope import relation_ends
 from graph.errors import BadInput, Conflict
 from graph.ids import new_id
 from graph.model import Agent, Direction, Entity, Fact, NodeKind, Relation, utcnow
@@ -107,14 +109,18 @@ class GraphStoreMixin:
         changed = await self._db.write(lambda conn: conn.execute(sql, params).rowcount)
         return changed == 1
 
-    async def get_relations(self, tenant: str, ids: Sequence[str]) -> dict[str, Relation]:
-        rows = await self._by_ids(
+    async def get_relations(
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
+    ) -> dict[str, Relation]:
+        if not ids:
+            return {}
+        params = {"tenant": tenant, "ids": json_list(ids)}
+        sql = (
             f"SELECT {RELATION_COLUMNS}"
             " FROM json_each(:ids) AS j CROSS JOIN relations r ON r.id = j.value"
-            " WHERE r.tenant = :tenant AND r.deleted_at IS NULL",
-            tenant,
-            ids,
+            " WHERE r.tenant = :tenant AND r.deleted_at IS NULL" + relation_ends("r", scope, params)
         )
+        rows = await self._db.read(lambda conn: conn.execute(sql, params).fetchall())
         return {row["id"]: relation_from_row(row) for row in rows}
 
     async def relations_of(
@@ -123,6 +129,7 @@ class GraphStoreMixin:
         node_ids: Sequence[str],
         direction: Direction,
         types: Sequence[str] | None,
+        scope: RowScope = UNSCOPED,
     ) -> dict[str, list[Relation]]:
         """Live relations per node, newest first; every requested id is a key.
 
@@ -143,6 +150,7 @@ class GraphStoreMixin:
         if types:
             type_filter = " AND r.type IN (SELECT value FROM json_each(:types))"
             params["types"] = json_list(types)
+        type_filter += relation_ends("r", scope, params)
         sql = f"""
             WITH req(node) AS (SELECT DISTINCT value FROM json_each(:ids)),
                  touching(node, rid) AS ({" UNION ".join(arms)})

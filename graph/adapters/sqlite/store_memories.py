@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from graph.access.scope import UNSCOPED, RowScope
 from graph.adapters.sqlite.codec import json_list, to_db_time, to_json
 from graph.adapters.sqlite.database import SqliteDatabase
 from graph.adapters.sqlite.store_query import NEWEST_FIRST, agent_constraint, memory_select
@@ -17,6 +18,7 @@ from graph.adapters.sqlite.store_rows import (
     memory_params,
     version_from_row,
 )
+from graph.adapters.sqlite.store_scope import row_where
 from graph.errors import Conflict, NotFound
 from graph.model import Memory, MemoryFilter, MemoryVersion, utcnow
 from graph.ports import IndexHit, Position
@@ -153,24 +155,31 @@ class MemoryStoreMixin:
 
     # -- reads -------------------------------------------------------------
 
-    async def get_memories(self, tenant: str, ids: Sequence[str]) -> dict[str, Memory]:
+    async def get_memories(
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
+    ) -> dict[str, Memory]:
         if not ids:
             return {}
+        params = {"tenant": tenant, "ids": json_list(ids)}
         sql = (
             f"SELECT {CURRENT_MEMORY_COLUMNS}"
             " FROM json_each(:ids) AS j CROSS JOIN memories m ON m.id = j.value"
-            " WHERE m.tenant = :tenant AND m.deleted_at IS NULL"
+            " WHERE m.tenant = :tenant AND m.deleted_at IS NULL" + row_where("m", scope, params)
         )
-        params = {"tenant": tenant, "ids": json_list(ids)}
         rows = await self._db.read(lambda conn: conn.execute(sql, params).fetchall())
         return {row["id"]: memory_from_row(row) for row in rows}
 
     async def find_memories_by_hash(
-        self, tenant: str, keys: Sequence[tuple[str | None, str]]
+        self,
+        tenant: str,
+        keys: Sequence[tuple[str | None, str]],
+        scope: RowScope = UNSCOPED,
     ) -> dict[tuple[str | None, str], Memory]:
         """Live memories by (agent id, content hash); the oldest wins a tie."""
         if not keys:
             return {}
+        params = {"tenant": tenant, "keys": to_json([list(key) for key in dict.fromkeys(keys)])}
+        in_scope = row_where("m", scope, params)
         sql = f"""
             SELECT {CURRENT_MEMORY_COLUMNS}
             FROM json_each(:keys) AS k
@@ -178,9 +187,8 @@ class MemoryStoreMixin:
               ON m.tenant = :tenant
              AND m.content_hash = json_extract(k.value, '$[1]')
              AND m.agent_id IS json_extract(k.value, '$[0]')
-             AND m.deleted_at IS NULL
+             AND m.deleted_at IS NULL{in_scope}
             ORDER BY m.created_at, m.id"""
-        params = {"tenant": tenant, "keys": to_json([list(key) for key in dict.fromkeys(keys)])}
         rows = await self._db.read(lambda conn: conn.execute(sql, params).fetchall())
         found: dict[tuple[str | None, str], Memory] = {}
         for row in rows:
@@ -189,10 +197,15 @@ class MemoryStoreMixin:
         return found
 
     async def list_memories(
-        self, tenant: str, memory_filter: MemoryFilter, first: int, after: Position | None
+        self,
+        tenant: str,
+        memory_filter: MemoryFilter,
+        first: int,
+        after: Position | None,
+        scope: RowScope = UNSCOPED,
     ) -> list[Memory]:
         select = memory_select(
-            tenant, memory_filter, after, agent_expr=agent_constraint(memory_filter)
+            tenant, memory_filter, after, agent_expr=agent_constraint(memory_filter), scope=scope
         )
         sql = (
             f"SELECT {select.columns} FROM {select.source} WHERE {select.where}"
@@ -203,7 +216,12 @@ class MemoryStoreMixin:
         return [memory_from_row(row) for row in rows]
 
     async def keyword_fallback(
-        self, tenant: str, text: str, memory_filter: MemoryFilter, limit: int
+        self,
+        tenant: str,
+        text: str,
+        memory_filter: MemoryFilter,
+        limit: int,
+        scope: RowScope = UNSCOPED,
     ) -> list[IndexHit]:
         """Substring matching, scored by how many query words a memory holds.
 
@@ -214,7 +232,7 @@ class MemoryStoreMixin:
         if not words or limit <= 0:
             return []
         select = memory_select(
-            tenant, memory_filter, None, agent_expr=agent_constraint(memory_filter)
+            tenant, memory_filter, None, agent_expr=agent_constraint(memory_filter), scope=scope
         )
         params = dict(select.params)
         terms = []
@@ -248,13 +266,14 @@ class MemoryStoreMixin:
         memory_filter: MemoryFilter,
         first: int,
         after: Position | None,
+        scope: RowScope = UNSCOPED,
     ) -> dict[str, list[Memory]]:
         """One page per agent from one statement: a correlated, index-ordered
         ``LIMIT`` sub-query per requested agent. Every requested id is a key."""
         result: dict[str, list[Memory]] = {agent_id: [] for agent_id in agent_ids}
         if not agent_ids:
             return result
-        select = memory_select(tenant, memory_filter, after, agent_expr="req.agent_id")
+        select = memory_select(tenant, memory_filter, after, agent_expr="req.agent_id", scope=scope)
         # The outer query only fetches the rows the sub-query chose, by primary
         # key; the unary + keeps the planner off the tenant indexes there.
         pick = " AND ".join(["+m.tenant = :tenant", *select.version_pick])
@@ -277,7 +296,11 @@ class MemoryStoreMixin:
         return result
 
     async def count_memories_for_agents(
-        self, tenant: str, agent_ids: Sequence[str | None], memory_filter: MemoryFilter
+        self,
+        tenant: str,
+        agent_ids: Sequence[str | None],
+        memory_filter: MemoryFilter,
+        scope: RowScope = UNSCOPED,
     ) -> dict[str | None, int]:
         """Counts from one statement. An agent key replaces the filter's agent;
         the ``None`` key counts with the filter as given (its own ``agent_id``,
@@ -286,7 +309,7 @@ class MemoryStoreMixin:
         parts: list[str] = []
         params: dict[str, Any] = {}
         if agents:
-            per = memory_select(tenant, memory_filter, None, agent_expr="req.agent_id")
+            per = memory_select(tenant, memory_filter, None, agent_expr="req.agent_id", scope=scope)
             parts.append(
                 "SELECT req.agent_id AS agent_id,"
                 f" (SELECT count(*) FROM {per.source} WHERE {per.where}) AS n"
@@ -295,7 +318,11 @@ class MemoryStoreMixin:
             params.update(per.params, agent_ids=json_list(agents))
         if len(agents) < len(agent_ids):
             whole = memory_select(
-                tenant, memory_filter, None, agent_expr=agent_constraint(memory_filter)
+                tenant,
+                memory_filter,
+                None,
+                agent_expr=agent_constraint(memory_filter),
+                scope=scope,
             )
             parts.append(
                 "SELECT NULL AS agent_id,"
@@ -309,18 +336,24 @@ class MemoryStoreMixin:
         return {row["agent_id"]: row["n"] for row in rows}
 
     async def memory_history(
-        self, tenant: str, ids: Sequence[str]
+        self, tenant: str, ids: Sequence[str], scope: RowScope = UNSCOPED
     ) -> dict[str, list[MemoryVersion]]:
         """Every version, oldest first; every requested id is a key."""
         result: dict[str, list[MemoryVersion]] = {memory_id: [] for memory_id in ids}
         if not ids:
             return result
+        params = {"tenant": tenant, "ids": json_list(ids)}
+        owner = ""
+        if not scope.unrestricted:
+            owner = (
+                " AND EXISTS (SELECT 1 FROM memories m WHERE m.id = v.memory_id"
+                " AND m.tenant = :tenant" + row_where("m", scope, params) + ")"
+            )
         sql = (
             "SELECT v.* FROM json_each(:ids) AS j"
             " CROSS JOIN memory_versions v ON v.memory_id = j.value"
-            " WHERE v.tenant = :tenant ORDER BY v.memory_id, v.version"
+            f" WHERE v.tenant = :tenant{owner} ORDER BY v.memory_id, v.version"
         )
-        params = {"tenant": tenant, "ids": json_list(ids)}
         rows = await self._db.read(lambda conn: conn.execute(sql, params).fetchall())
         for row in rows:
             result[row["memory_id"]].append(version_from_row(row))

@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph.access.scope import UNSCOPED, RowScope
 from graph.adapters.sqlite.codec import json_list, to_db_time
 from graph.adapters.sqlite.store_rows import CURRENT_MEMORY_COLUMNS, VERSION_MEMORY_COLUMNS
+from graph.adapters.sqlite.store_scope import row_conditions
 from graph.model import MemoryFilter
 from graph.ports import Position
 
@@ -42,12 +44,13 @@ def memory_select(
     after: Position | None,
     *,
     agent_expr: str | None,
+    scope: RowScope = UNSCOPED,
 ) -> MemorySelect:
     """Build the filter for one listing.
 
     ``agent_expr`` is the SQL the memory's agent id must equal (``":agent_id"``
     for the filter's own agent, a correlated column for per-agent batches) or
-    ``None`` for no agent constraint.
+    ``None`` for no agent constraint. ``scope`` adds the caller's row scope.
     """
     f = memory_filter
     as_of = f.as_of
@@ -77,6 +80,7 @@ def memory_select(
         ]
         level_column = "v.level"
     conds = select.conditions
+    conds += row_conditions("m", scope, params)
     if agent_expr is not None:
         conds.append(f"m.agent_id = {agent_expr}")
         if agent_expr == ":agent_id":

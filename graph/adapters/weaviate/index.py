@@ -341,7 +341,7 @@ class WeaviateSearchIndex:
         text = query_terms(query.text) if alpha < 1.0 else ""
         if vector is None and not text:
             return []
-        filters = search_filter(query.memory_filter)
+        filters = search_filter(query.memory_filter, query.scope)
         handle = self._tenant(tenant)
         try:
             async with self._guard("search"):

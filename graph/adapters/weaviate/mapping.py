@@ -15,6 +15,7 @@ from weaviate.classes.config import (
 )
 from weaviate.classes.query import Filter, FilterReturn
 
+from graph.access.scope import UNSCOPED, RowScope
 from graph.model import Memory, MemoryFilter
 from graph.ranking import STOP_WORDS
 
@@ -115,12 +116,16 @@ def document(memory: Memory) -> dict[str, Any]:
     return {key: value for key, value in values.items() if value is not None}
 
 
-def search_filter(memory_filter: MemoryFilter) -> FilterReturn | None:
-    """Every :class:`MemoryFilter` field as one Weaviate filter (``None`` when
-    nothing is constrained); the tenant is the shard, not a filter."""
+def search_filter(memory_filter: MemoryFilter, scope: RowScope = UNSCOPED) -> FilterReturn | None:
+    """Every :class:`MemoryFilter` field and the row scope as one Weaviate
+    filter (``None`` when nothing is constrained); the tenant is the shard,
+    not a filter."""
     f = memory_filter
     prop = Filter.by_property
     conds: list[FilterReturn] = []
+    for name, value in (("agent_id", scope.agent_id), ("user_id", scope.user_id)):
+        if value is not None:
+            conds.append(prop(name).equal(value))
     for name, value in (
         ("agent_id", f.agent_id),
         ("user_id", f.user_id),
