@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from graph.access.principal import Principal
 from graph.memory_graph import MemoryGraph
 from graph.ports import Backends
 from resolvers.context import RequestContext
@@ -31,9 +32,14 @@ async def memory_graph(backends: Backends) -> AsyncIterator[MemoryGraph]:
 @pytest.fixture
 def gql(memory_graph: MemoryGraph) -> Gql:
     async def run(
-        query: str, variables: dict[str, Any] | None = None, *, tenant: str = "default"
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        tenant: str = "default",
+        principal: Principal | None = None,
     ) -> dict[str, Any]:
-        context = RequestContext.create(memory_graph, tenant)
+        """Run as ``principal``, or as the system (admin) principal of ``tenant``."""
+        context = RequestContext.create(memory_graph, principal or tenant)
         result = await SCHEMA.execute(query, variable_values=variables, context_value=context)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
