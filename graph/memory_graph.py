@@ -50,7 +50,15 @@ class MemoryGraph:
         await self.indexer.try_drain()
         self._background = asyncio.create_task(self.indexer.run(), name="agentmem-indexer")
 
-    async def close(self) -> None:
+    async def close(self, flush_seconds: float = 0.0) -> None:
+        """Stop background indexing and close the backends. With
+        ``flush_seconds``, first let the outbox batch in progress finish and
+        index what is pending, for at most that long (what is left stays in
+        the durable outbox for the next start)."""
+        if flush_seconds > 0:
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(flush_seconds):
+                    await self.indexer.drain()
         if self._background is not None:
             self._background.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -17,6 +18,7 @@ from graph.memory_graph import MemoryGraph
 from graphql_api.authentication import TrustedTenant
 from graphql_api.backends import backend_config, open_graph
 from graphql_api.health import livez, readiness
+from graphql_api.load_shedding import ConcurrencyLimit
 from graphql_api.settings import Settings
 from graphql_api.view import GraphQLEndpoint
 from schema.build import build_schema
@@ -59,7 +61,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
-            await graph.close()
+            await graph.close(flush_seconds=settings.shutdown_drain_seconds)
 
     return Starlette(
         routes=[
@@ -70,4 +72,11 @@ def create_app(settings: Settings) -> Starlette:
             Route("/", root),
         ],
         lifespan=lifespan,
+        middleware=[
+            Middleware(
+                ConcurrencyLimit,
+                limit=settings.max_concurrent_requests,
+                queue_seconds=settings.request_queue_seconds,
+            )
+        ],
     )

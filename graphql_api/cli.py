@@ -11,6 +11,7 @@ from pathlib import Path
 
 from graph.errors import DomainError
 from graphql_api.backends import backend_config, make_embedder
+from graphql_api.load_shedding import check_limits
 from graphql_api.settings import Settings, SettingsError, load_settings
 
 
@@ -74,6 +75,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         backend_config(settings)
+        check_limits(
+            settings.max_concurrent_requests,
+            settings.request_queue_seconds,
+            settings.shutdown_drain_seconds,
+        )
         make_embedder(settings)  # constructing checks the embedder settings; loading is lazy
     except DomainError as exc:
         print(f"agentmem: {exc.message}", file=sys.stderr)
@@ -93,18 +99,21 @@ def _serve(settings: Settings) -> int:
     import uvicorn
 
     from graphql_api.app import create_app
+    from graphql_api.shutdown import GracefulServer
 
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     print(f"AgentMem GraphQL on http://{settings.host}:{settings.port}/graphql", flush=True)
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
         ws="websockets-sansio",
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_drain_seconds)),
     )
+    GracefulServer(config).run()
     return 0
 
 
