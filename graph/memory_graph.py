@@ -11,6 +11,7 @@ import contextlib
 
 from graph.limits import Limits
 from graph.ports import Backends
+from graph.services.apikeys import ApiKeyService
 from graph.services.audit import AuditService
 from graph.services.events import EventService
 from graph.services.facts import FactService
@@ -43,6 +44,7 @@ class MemoryGraph:
         )
         self.events = EventService(backends.bus)
         self.audit = AuditService(backends.audit)
+        self.apikeys = ApiKeyService(backends.apikeys)
         self._background: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

@@ -17,6 +17,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
+from graph.access.apikeys import ApiKey
 from graph.access.audit import AuditEvent, AuditRecord
 from graph.access.scope import UNSCOPED, RowScope
 from graph.model import (
@@ -337,6 +338,37 @@ class AuditLog(Protocol):
     async def close(self) -> None: ...
 
 
+class ApiKeyStore(Protocol):
+    """API keys by id (see :mod:`graph.access.apikeys`); only hashes are stored."""
+
+    async def insert_api_key(
+        self, key: ApiKey, replaces: str | None = None, at: datetime | None = None
+    ) -> None:
+        """Store a new key. With ``replaces``, revoke that live key of the same
+        tenant at ``at`` in the same transaction (rotation); if there is no
+        such key, raise ``NotFound`` and store nothing."""
+        ...
+
+    async def get_api_key(self, key_id: str) -> ApiKey | None:
+        """Any tenant's key by id (authentication does not know the tenant yet)."""
+        ...
+
+    async def list_api_keys(self, tenant: str) -> list[ApiKey]:
+        """Every key of ``tenant``, revoked ones included, newest first."""
+        ...
+
+    async def revoke_api_key(self, tenant: str, key_id: str, at: datetime) -> ApiKey | None:
+        """Revoke a key of ``tenant`` (a revoked key keeps its first
+        ``revoked_at``); ``None`` if the tenant has no key with this id."""
+        ...
+
+    async def count_api_keys(self, tenant: str) -> int:
+        """How many keys ``tenant`` ever had (revoked ones included)."""
+        ...
+
+    async def close(self) -> None: ...
+
+
 @dataclass(slots=True)
 class Backends:
     """One set of adapters that together serve the domain."""
@@ -347,6 +379,7 @@ class Backends:
     bus: EventBus
     cache: Cache
     audit: AuditLog
+    apikeys: ApiKeyStore
     shared_cache: Cache | None = None
     """The layer of ``cache`` that every server process sees (Redis), for
     values that must never be stale in one process; ``None`` when ``cache``
@@ -360,5 +393,6 @@ class Backends:
         return self.shared_cache if self.shared_cache is not None else self.cache
 
     async def close(self) -> None:
-        for part in (self.store, self.index, self.embedder, self.bus, self.cache, self.audit):
+        parts = (self.apikeys, self.store, self.index, self.embedder, self.bus, self.cache)
+        for part in (*parts, self.audit):
             await part.close()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from graph.access.apikeys import ApiKey
 from graph.model import (
     Agent,
     Entity,
@@ -141,4 +142,19 @@ class RecordReader:
             memory_id=row["memory_id"],
             operation=row["operation"],
             created_at=self.time(row["created_at"]),
+        )
+
+    def api_key(self, row: Record) -> ApiKey:
+        return ApiKey(
+            id=row["id"],
+            tenant=row["tenant"],
+            name=row["name"],
+            roles=frozenset(self.strings(row["roles"])),
+            scopes=frozenset(self.strings(row["scopes"])),
+            agent_id=row["agent_id"],
+            user_id=row["user_id"],
+            secret_hash=row["secret_hash"],
+            created_at=self.time(row["created_at"]),
+            expires_at=self.time_opt(row["expires_at"]),
+            revoked_at=self.time_opt(row["revoked_at"]),
         )

@@ -129,7 +129,7 @@ async def wipe_neo4j(settings: Neo4jSettings) -> None:
     driver = AsyncGraphDatabase.driver(settings.uri, auth=(settings.user, settings.password))
     try:
         await driver.execute_query(
-            "MATCH (n) WHERE n:Node OR n:MemoryVersion OR n:OutboxEntry OR n:Counter"
+            "MATCH (n) WHERE n:Node OR n:MemoryVersion OR n:OutboxEntry OR n:Counter OR n:ApiKey"
             " DETACH DELETE n",
             database_=settings.database,
         )

@@ -18,10 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from graph.adapters.inprocess import InProcessAuditLog, InProcessCache, InProcessEventBus
+from graph.adapters.sqlite.apikeys import SqliteApiKeyStore
 from graph.adapters.sqlite.database import SqliteDatabase
 from graph.adapters.sqlite.search import SqliteSearchIndex
 from graph.adapters.sqlite.store import SqliteGraphStore
-from graph.ports import Backends, Cache, Embedder, EventBus, GraphStore, SearchIndex
+from graph.ports import (
+    ApiKeyStore,
+    Backends,
+    Cache,
+    Embedder,
+    EventBus,
+    GraphStore,
+    SearchIndex,
+)
 from graph.resilience.boundary import (
     CACHE_IDEMPOTENT,
     EMBEDDER_IDEMPOTENT,
@@ -87,6 +96,7 @@ async def open_backends(config: BackendConfig, embedder: Embedder) -> Backends:
         index = await _open_index(config, db, embedder)
         opened.append(index)
         bus, cache, shared = await _open_fanout(config, opened, board)
+        apikeys = _open_apikeys(store, db)
     except BaseException:
         for part in reversed(opened):
             await part.close()
@@ -103,9 +113,21 @@ async def open_backends(config: BackendConfig, embedder: Embedder) -> Backends:
         bus,
         cache,
         InProcessAuditLog(),
+        apikeys=apikeys,
         shared_cache=shared,
         breakers=tuple(board.breakers.values()),
     )
+
+
+def _open_apikeys(store: GraphStore, db: SqliteDatabase | None) -> ApiKeyStore:
+    """API keys live with the graph: in Neo4j beside it, else in the SQLite file."""
+    if db is None or not isinstance(store, SqliteGraphStore):
+        from graph.adapters.neo4j.apikeys import Neo4jApiKeyStore
+        from graph.adapters.neo4j.store import Neo4jGraphStore
+
+        assert isinstance(store, Neo4jGraphStore)
+        return Neo4jApiKeyStore.sharing(store)
+    return SqliteApiKeyStore(db)
 
 
 async def _open_store(config: BackendConfig, db: SqliteDatabase | None) -> GraphStore:

@@ -79,10 +79,16 @@ _FULLTEXT: Final = (
     f"CREATE FULLTEXT INDEX {FULLTEXT_INDEX} IF NOT EXISTS FOR (m:Memory) ON EACH [m.content]",
 )
 
+_API_KEYS: Final = (
+    "CREATE CONSTRAINT api_key_id IF NOT EXISTS FOR (k:ApiKey) REQUIRE k.id IS UNIQUE",
+    "CREATE INDEX api_key_tenant_created IF NOT EXISTS FOR (k:ApiKey) ON (k.tenant, k.created_at)",
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "uniqueness constraints for ids, entity names and the outbox", _UNIQUE),
     Migration(2, "range indexes for filters, keyset cursors and relation types", _RANGE),
     Migration(3, "fulltext index on memory content for the keyword fallback", _FULLTEXT),
+    Migration(4, "API keys: unique ids, listing by tenant", _API_KEYS),
 )
 """In the order they apply."""
 

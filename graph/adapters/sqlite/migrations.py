@@ -185,9 +185,27 @@ _SEARCH_VERSIONS: Final = """
 ALTER TABLE search_docs ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
 """
 
+_API_KEYS: Final = """
+CREATE TABLE api_keys (
+    id          TEXT PRIMARY KEY,
+    tenant      TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    roles       TEXT NOT NULL,
+    scopes      TEXT NOT NULL,
+    agent_id    TEXT,
+    user_id     TEXT,
+    secret_hash TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    expires_at  TEXT,
+    revoked_at  TEXT
+);
+CREATE INDEX api_keys_by_tenant ON api_keys (tenant, created_at);
+"""
+
 MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
     (1, "graph tables", _GRAPH),
     (2, "search index tables", _SEARCH),
     (3, "memory version of each search document", _SEARCH_VERSIONS),
+    (4, "API keys (hashes only)", _API_KEYS),
 )
 """(version, description, SQL script), in the order they apply."""
