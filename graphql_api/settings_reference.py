@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (one description per line reads best as a table)
 """The configuration reference, generated from the settings model.
 
 ``python -m graphql_api.settings_reference > docs/configuration.md`` writes
