@@ -81,11 +81,14 @@ def memory_from_dict(data: dict[str, Any]) -> Memory:
 
 
 def event_to_dict(event: MemoryEvent) -> dict[str, Any]:
-    return {
+    data = {
         "kind": event.kind.value,
         "at": event.at.isoformat(),
         "memory": memory_to_dict(event.memory),
     }
+    if event.trace_context:
+        data["trace"] = dict(event.trace_context)
+    return data
 
 
 def event_from_dict(data: dict[str, Any]) -> MemoryEvent:
@@ -93,4 +96,5 @@ def event_from_dict(data: dict[str, Any]) -> MemoryEvent:
         kind=MemoryEventKind(data["kind"]),
         memory=memory_from_dict(data["memory"]),
         at=datetime.fromisoformat(data["at"]),
+        trace_context={str(k): str(v) for k, v in (data.get("trace") or {}).items()},
     )

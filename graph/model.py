@@ -235,3 +235,6 @@ class MemoryEvent:
     kind: MemoryEventKind
     memory: Memory
     at: datetime
+    trace_context: dict[str, str] = field(default_factory=dict, compare=False)
+    """The publishing write's trace context (W3C headers), so a subscriber's
+    delivery joins the write's trace; empty when tracing is off."""

@@ -15,11 +15,14 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph.memory_graph import MemoryGraph
+from graphql_api import metrics
 from graphql_api.authentication import TrustedTenant
 from graphql_api.backends import backend_config, open_graph
 from graphql_api.health import livez, readiness
 from graphql_api.load_shedding import ConcurrencyLimit
+from graphql_api.middleware import RequestObservability
 from graphql_api.settings import Settings
+from graphql_api.tracing import start_tracing, stop_tracing
 from graphql_api.view import GraphQLEndpoint
 from schema.build import build_schema
 
@@ -41,6 +44,7 @@ class _Deferred:
 def create_app(settings: Settings) -> Starlette:
     schema = build_schema()
     graphql = _Deferred()
+    metrics.install()
 
     async def readyz(request: Request) -> Response:
         if graphql.graph is None:
@@ -48,12 +52,20 @@ def create_app(settings: Settings) -> Starlette:
         ready, body = await readiness(graphql.graph)
         return JSONResponse(body, status_code=200 if ready else 503)
 
+    async def metrics_endpoint(request: Request) -> Response:
+        return await metrics.metrics_response(request, graphql.graph)
+
     async def root(request: Request) -> Response:
         return RedirectResponse("/graphql")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        graph = await open_graph(settings)
+        tracing = start_tracing()
+        try:
+            graph = await open_graph(settings)
+        except BaseException:
+            stop_tracing(tracing)
+            raise
         await graph.start()
         graphql.app = GraphQLEndpoint(schema, graph, TrustedTenant(settings.tenant))
         graphql.graph = graph
@@ -62,6 +74,8 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             await graph.close(flush_seconds=settings.shutdown_drain_seconds)
+            stop_tracing(tracing)
+            metrics.process_exited()
 
     return Starlette(
         routes=[
@@ -69,14 +83,16 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/livez", livez),
             Route("/readyz", readyz),
+            Route("/metrics", metrics_endpoint),
             Route("/", root),
         ],
         lifespan=lifespan,
         middleware=[
+            Middleware(RequestObservability),
             Middleware(
                 ConcurrencyLimit,
                 limit=settings.max_concurrent_requests,
                 queue_seconds=settings.request_queue_seconds,
-            )
+            ),
         ],
     )

@@ -11,6 +11,7 @@ from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes
 from schema.mutation import Mutation
+from schema.observability import Observability
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.types import Agent, Entity, Fact, Memory, Relation
@@ -30,6 +31,7 @@ def build_schema(**options: Any) -> strawberry.Schema:
         subscription=Subscription,
         types=[Agent, Memory, Entity, Relation, Fact],
         extensions=[
+            Observability,
             ErrorCodes,
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),

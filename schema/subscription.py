@@ -6,6 +6,7 @@ from collections.abc import AsyncGenerator
 
 import strawberry
 
+from graph import telemetry
 from graph.errors import NotFound
 from schema.enums import MemoryType
 from schema.types import Ctx, Memory, MemoryEvent
@@ -28,8 +29,20 @@ class Subscription:
         events = ctx.graph.events.memory_events(
             ctx.tenant, None if agent_id is None else str(agent_id), types, ctx.scope
         )
+        telemetry.recorder().subscriptions(1)
         try:
+            subscription = telemetry.current_link()
             async for event in events:
-                yield MemoryEvent(kind=event.kind, memory=Memory.wrap(event.memory), at=event.at)
+                with telemetry.span(
+                    "memory_event.deliver",
+                    {"memory_event.kind": event.kind.value},
+                    parent=telemetry.context_from(event.trace_context),
+                    links=() if subscription is None else (subscription,),
+                ):
+                    delivered = MemoryEvent(
+                        kind=event.kind, memory=Memory.wrap(event.memory), at=event.at
+                    )
+                yield delivered
         finally:
+            telemetry.recorder().subscriptions(-1)
             await events.aclose()

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from graph.access.audit import GENESIS, AuditEvent, AuditRecord, link
 from graph.model import MemoryEvent
+from graph.telemetry import recorder
 
 _CLOSED = None
 """Queued to a subscriber to end its stream when the bus closes."""
@@ -111,12 +112,15 @@ class InProcessCache:
     async def get(self, key: str) -> bytes | None:
         entry = self._entries.get(key)
         if entry is None:
+            recorder().cache_lookup("lru", False)
             return None
         expires, value = entry
         if expires <= self._clock():
             del self._entries[key]
+            recorder().cache_lookup("lru", False)
             return None
         self._entries.move_to_end(key)
+        recorder().cache_lookup("lru", True)
         return value
 
     async def set(self, key: str, value: bytes, ttl_seconds: float) -> None:

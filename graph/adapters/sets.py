@@ -40,6 +40,7 @@ from graph.resilience.boundary import (
     ResiliencePolicy,
 )
 from graph.resilience.guard import guarded
+from graph.telemetry import instrument
 
 DATABASE_FILE = "agentmem.db"
 """The embedded store's one file in the data folder: graph and search index."""
@@ -105,11 +106,18 @@ async def open_backends(config: BackendConfig, embedder: Embedder) -> Backends:
         raise
     # The driver retries Neo4j transactions itself (jittered back-off, only
     # when the transaction certainly did not commit); the embedding client
-    # retries once. Their guards only add the breaker.
+    # retries once. Their guards only add the breaker. Instrumentation sits
+    # inside the guard: one span and one latency per real backend call.
+    store = instrument(store, "neo4j" if config.neo4j_uri else "sqlite")
+    index = instrument(index, "weaviate" if config.weaviate_url else "sqlite")
     return Backends(
         guarded(store, board.guard("graph", retry=False), GRAPH_IDEMPOTENT),
         guarded(index, board.guard("search"), SEARCH_IDEMPOTENT),
-        guarded(embedder, board.guard("embedder", retry=False), EMBEDDER_IDEMPOTENT),
+        guarded(
+            instrument(embedder, "embedder"),
+            board.guard("embedder", retry=False),
+            EMBEDDER_IDEMPOTENT,
+        ),
         bus,
         cache,
         InProcessAuditLog(),
@@ -174,9 +182,9 @@ async def _open_fanout(
     from graph.adapters.redis.bus import open_redis_bus
     from graph.adapters.redis.cache import LayeredCache, RedisCache
 
-    bus = await open_redis_bus(config.redis_url, timeout=config.redis_timeout)
+    bus = instrument(await open_redis_bus(config.redis_url, timeout=config.redis_timeout), "redis")
     opened.append(bus)
-    shared = RedisCache(config.redis_url, timeout=config.redis_timeout)
+    shared = instrument(RedisCache(config.redis_url, timeout=config.redis_timeout), "redis")
     opened.append(shared)
     await shared.ping()
     cache = LayeredCache(InProcessCache(), guarded(shared, board.guard("cache"), CACHE_IDEMPOTENT))

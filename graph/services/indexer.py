@@ -15,9 +15,13 @@ import random
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 
+from graph import telemetry
 from graph.ports import Embedder, GraphStore, OutboxEntry, SearchIndex
 
 log = logging.getLogger(__name__)
+
+MAX_LINKS = 32
+"""Writes a background drain links its span to, at most (the latest ones)."""
 
 
 class Indexer:
@@ -36,6 +40,7 @@ class Indexer:
         self._on_indexed = on_indexed
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._deferred_from: list[telemetry.Link] = []
         self.failures = 0
 
     async def drain(self) -> int:
@@ -45,13 +50,16 @@ class Indexer:
         """
         applied = 0
         async with self._lock:
-            while True:
-                entries = await self._store.pending_index_work(self._batch)
-                if not entries:
-                    return applied
-                await self._apply(entries)
-                await self._store.ack_index_work([e.seq for e in entries])
-                applied += len(entries)
+            with telemetry.span("outbox.drain") as current:
+                while True:
+                    entries = await self._store.pending_index_work(self._batch)
+                    if not entries:
+                        if current is not None:
+                            current.set_attribute("outbox.applied", applied)
+                        return applied
+                    await self._apply(entries)
+                    await self._store.ack_index_work([e.seq for e in entries])
+                    applied += len(entries)
 
     async def try_drain(self) -> bool:
         """Drain, and on failure leave the work to the background loop."""
@@ -60,9 +68,26 @@ class Indexer:
         except Exception:
             self.failures += 1
             log.warning("search indexing deferred; will retry", exc_info=True)
+            link = telemetry.current_link()
+            if link is not None:
+                self._deferred_from = [*self._deferred_from[-(MAX_LINKS - 1) :], link]
             self._wake.set()
             return False
         return True
+
+    async def drain_deferred(self) -> bool:
+        """A drain in its own trace, linked to the writes whose indexing was
+        deferred to it (those of this process since the last success)."""
+        links, self._deferred_from = self._deferred_from, []
+        if not links and telemetry.tracing_enabled():
+            with telemetry.quiet():  # an idle poll is not worth a trace
+                if not await self._store.pending_index_work(1):
+                    return True
+        with telemetry.span("outbox.background", links=links, parent=telemetry.ROOT):
+            drained = await self.try_drain()
+        if not drained:
+            self._deferred_from = [*links, *self._deferred_from][-MAX_LINKS:]
+        return drained
 
     async def run(self, idle_seconds: float = 5.0, max_backoff: float = 60.0) -> None:
         """Background loop: drain on wake-up or every ``idle_seconds``, backing
@@ -72,7 +97,7 @@ class Indexer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=idle_seconds)
             self._wake.clear()
-            if await self.try_drain():
+            if await self.drain_deferred():
                 backoff = 0.5
                 continue
             await asyncio.sleep(backoff * (0.5 + random.random()))

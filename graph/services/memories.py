@@ -30,6 +30,7 @@ from graph.model import (
 )
 from graph.ports import EventBus, GraphStore, Position
 from graph.services.indexer import Indexer
+from graph.telemetry import carrier
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,8 +146,11 @@ class MemoryService:
             await self._store.insert_memories(fresh)
             await self._on_write(tenant)
             await self._indexer.try_drain()
+            trace_context = carrier()
             for memory in fresh:
-                await self._bus.publish(MemoryEvent(MemoryEventKind.CREATED, memory, now))
+                await self._bus.publish(
+                    MemoryEvent(MemoryEventKind.CREATED, memory, now, trace_context)
+                )
         return [chosen[(m.agent_id, m.content_hash)] for m in candidates]
 
     async def update(
@@ -176,7 +180,7 @@ class MemoryService:
         kind = MemoryEventKind.UPDATED
         if updated.valid_to is not None and updated.valid_to <= updated.recorded_at:
             kind = MemoryEventKind.INVALIDATED
-        await self._bus.publish(MemoryEvent(kind, updated, updated.recorded_at))
+        await self._bus.publish(MemoryEvent(kind, updated, updated.recorded_at, carrier()))
         return updated
 
     async def delete(self, tenant: str, memory_id: str, scope: RowScope = UNSCOPED) -> Memory:
@@ -190,7 +194,7 @@ class MemoryService:
             raise NotFound(f"No memory with id {memory_id!r}.", id=memory_id)
         await self._on_write(tenant)
         await self._indexer.try_drain()
-        await self._bus.publish(MemoryEvent(MemoryEventKind.DELETED, deleted, now))
+        await self._bus.publish(MemoryEvent(MemoryEventKind.DELETED, deleted, now, carrier()))
         return deleted
 
     async def get_many(

@@ -23,6 +23,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from graph.ports import Cache
+from graph.telemetry import recorder
 
 _HEADER = struct.Struct("<dd")  # expires_at (epoch s), load_seconds
 EARLY_REFRESH_BETA = 1.0
@@ -49,8 +50,10 @@ class ReadCache:
         cached = await self._values.get(full_key)
         if cached is not None and not _refresh_early(cached):
             self.hits += 1
+            recorder().cache_lookup("read", True)
             return cached[_HEADER.size :]
         self.misses += 1
+        recorder().cache_lookup("read", False)
         running = self._inflight.get(full_key)
         if running is not None:
             return await asyncio.shield(running)

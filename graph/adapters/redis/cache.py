@@ -15,6 +15,7 @@ from redis.exceptions import RedisError
 from graph.adapters.redis.bus import redis_client
 from graph.errors import Unavailable
 from graph.ports import Cache
+from graph.telemetry import recorder
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class RedisCache:
                 value = await self._redis.get(self._key(key))
         except _REDIS_ERRORS:
             raise Unavailable(_UNAVAILABLE) from None
+        recorder().cache_lookup("redis", value is not None)
         return None if value is None else _as_bytes(value)
 
     async def get_with_ttl(self, key: str) -> tuple[bytes, float] | None:
@@ -63,6 +65,7 @@ class RedisCache:
                     value, pttl = await pipe.execute()
         except _REDIS_ERRORS:
             raise Unavailable(_UNAVAILABLE) from None
+        recorder().cache_lookup("redis", value is not None)
         if value is None:
             return None
         ttl = float(pttl) / 1000.0 if pttl is not None and pttl > 0 else 0.0
