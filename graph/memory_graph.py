@@ -15,6 +15,7 @@ from graph.services.apikeys import ApiKeyService
 from graph.services.audit import AuditService
 from graph.services.events import EventService
 from graph.services.facts import FactService
+from graph.services.forget import ForgetService
 from graph.services.indexer import Indexer
 from graph.services.memories import MemoryService
 from graph.services.read_cache import ReadCache
@@ -44,6 +45,9 @@ class MemoryGraph:
         )
         self.events = EventService(backends.bus)
         self.audit = AuditService(backends.audit)
+        self.forget = ForgetService(
+            store, backends.index, self.indexer, self.read_cache, self.audit, self.limits
+        )
         self.apikeys = ApiKeyService(backends.apikeys)
         self._background: asyncio.Task[None] | None = None
 

@@ -200,6 +200,20 @@ class GraphStore(Protocol):
         search index is unavailable. Scores are keyword scores."""
         ...
 
+    async def erase_user(self, tenant: str, user_id: str, scope: RowScope = UNSCOPED) -> Erasure:
+        """Hard-delete every memory (live or deleted) of ``user_id`` inside
+        ``scope``: all versions, tags, relations touching them and facts
+        sourced from them. Pending index work for them becomes ``delete``
+        entries, in the same transaction, so the index can never be refilled
+        from the outbox."""
+        ...
+
+    async def erase_entity(self, tenant: str, entity_id: str) -> Erasure | None:
+        """Hard-delete an entity, the facts whose subject or object it is and
+        every relation touching either (MENTIONS links included); ``None``
+        if the tenant has no such entity. One transaction."""
+        ...
+
     async def pending_index_work(self, limit: int) -> list[OutboxEntry]: ...
 
     async def ack_index_work(self, seqs: Sequence[int]) -> None: ...
@@ -219,6 +233,17 @@ class GraphStore(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Erasure:
+    """What one erasure removed from the graph (hard deletes)."""
+
+    memory_ids: tuple[str, ...] = ()
+    versions: int = 0
+    relations: int = 0
+    facts: int = 0
+    entities: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,21 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.arguments import aware, given
+from schema.forget import forget
 from schema.inputs import AddMemoryInput, UpdateMemoryInput
 from schema.types import Agent, Ctx, Fact, Memory, Relation
 
 
 @strawberry.type
 class Mutation:
+    forget = strawberry.mutation(
+        resolver=forget,
+        description=(
+            "Erase a subject (all memories of `userId`, or the entity `entityId` with "
+            "its facts) from the graph, the search index and the cache. Hard delete."
+        ),
+    )
+
     @strawberry.mutation
     async def create_agent(
         self,

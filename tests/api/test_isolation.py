@@ -208,6 +208,15 @@ MATRIX: dict[str, list[Probe]] = {
             "memory",
         )
     ],
+    "Mutation.forget": [
+        probe(
+            "mutation($entity: ID!) { forget(entityId: $entity) { entities facts relations } }",
+            "entity",
+        ),
+        # Erases only inside the intruder's tenant and scope: nothing of the victim's
+        # (the snapshot proves it); user-bound credentials are refused for any other user.
+        probe('mutation { forget(userId: "victim-user") { memories versions relations facts } }'),
+    ],
     "Subscription.memoryEvents": [
         probe("subscription($agent: ID!) { memoryEvents(agentId: $agent) { kind } }", "agent"),
         probe("subscription { memoryEvents { kind memory { id content } } }", creates=True),
