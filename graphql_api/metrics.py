@@ -199,6 +199,12 @@ def websocket_closed() -> None:
     WEBSOCKETS.dec()
 
 
+def refresh_breakers(graph: MemoryGraph) -> None:
+    """Publish the state of every circuit breaker of the graph's backends."""
+    for breaker in graph.backends.breakers:
+        set_circuit_state(breaker.name, breaker.state.value)
+
+
 async def refresh_outbox(graph: MemoryGraph) -> None:
     """Read the outbox depth and age from the store into their gauges."""
     stats = await graph.backends.store.outbox_stats()
@@ -231,6 +237,7 @@ async def metrics_response(request: Request, graph: MemoryGraph | None) -> Respo
     """The ``/metrics`` answer; the outbox gauges are refreshed first when
     the store answers (a failing store leaves their last values)."""
     if graph is not None:
+        refresh_breakers(graph)
         try:
             await refresh_outbox(graph)
         except Exception:
