@@ -421,3 +421,17 @@ class Backends:
         parts = (self.apikeys, self.store, self.index, self.embedder, self.bus, self.cache)
         for part in (*parts, self.audit):
             await part.close()
+
+
+class RateLimiter(Protocol):
+    """Per-caller token buckets (cost units), shared by every server process
+    when backed by Redis."""
+
+    async def acquire(self, key: str, cost: float, per_second: float, burst: float) -> float:
+        """Take ``cost`` tokens from ``key``'s bucket (size ``burst``, refilled
+        at ``per_second``). Returns 0 when granted; otherwise takes nothing and
+        returns the seconds until the tokens would be there. A ``cost`` above
+        ``burst`` is charged as ``burst`` (a full bucket)."""
+        ...
+
+    async def close(self) -> None: ...

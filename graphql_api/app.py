@@ -18,6 +18,7 @@ from graph.memory_graph import MemoryGraph
 from graphql_api import metrics
 from graphql_api.authentication import TrustedTenant
 from graphql_api.backends import backend_config, open_graph
+from graphql_api.hardening import guard_config, is_production
 from graphql_api.health import livez, readiness
 from graphql_api.load_shedding import ConcurrencyLimit
 from graphql_api.middleware import RequestObservability
@@ -42,7 +43,7 @@ class _Deferred:
 
 
 def create_app(settings: Settings) -> Starlette:
-    schema = build_schema()
+    schema = build_schema(guard_config(settings))
     graphql = _Deferred()
     metrics.install()
 
@@ -67,7 +68,12 @@ def create_app(settings: Settings) -> Starlette:
             stop_tracing(tracing)
             raise
         await graph.start()
-        graphql.app = GraphQLEndpoint(schema, graph, TrustedTenant(settings.tenant))
+        graphql.app = GraphQLEndpoint(
+            schema,
+            graph,
+            TrustedTenant(settings.tenant),
+            graphiql=not is_production(settings),
+        )
         graphql.graph = graph
         log.info("AgentMem serving on %s", backend_config(settings).name)
         try:

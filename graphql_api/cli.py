@@ -11,6 +11,7 @@ from pathlib import Path
 
 from graph.errors import DomainError
 from graphql_api.backends import backend_config, make_embedder
+from graphql_api.hardening import validate_settings
 from graphql_api.load_shedding import check_limits
 from graphql_api.settings import Settings, SettingsError, load_settings
 
@@ -70,6 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             data_dir=args.data_dir,
             log_level=getattr(args, "log_level", None),
         )
+        validate_settings(settings)
     except SettingsError as exc:
         print(f"agentmem: {exc}", file=sys.stderr)
         return 2

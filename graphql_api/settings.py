@@ -62,6 +62,14 @@ class Settings:
     max_concurrent_requests: int = 64
     request_queue_seconds: float = 1.0
     shutdown_drain_seconds: float = 20.0
+    # GraphQL hardening (graphql_api/hardening.py, docs/hardening.md)
+    profile: str = "development"
+    max_query_depth: int = 12
+    max_query_aliases: int = 30
+    max_query_tokens: int = 10_000
+    max_root_fields: int = 20
+    default_list_size: int = 10
+    cost_budgets: str = "admin=50000,writer=10000,reader=5000,auditor=5000"
 
     @property
     def limits(self) -> Limits:
@@ -100,6 +108,8 @@ def _coerce(name: str, value: Any) -> Any:
     try:
         if name == "data_dir":
             return Path(value)
+        if isinstance(default, bool):
+            return _boolean(name, value)
         if isinstance(default, int) or name in ("embedder_dimensions", "embedder_threads"):
             return int(value)
         if isinstance(default, float):
@@ -108,3 +118,14 @@ def _coerce(name: str, value: Any) -> Any:
         kind = "a number" if isinstance(default, float) else "an integer"
         raise SettingsError(f"setting {name} must be {kind}, got {value!r}") from exc
     return str(value)
+
+
+def _boolean(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"setting {name} must be true or false, got {value!r}")

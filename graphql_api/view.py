@@ -43,9 +43,19 @@ def wants_graphql_response(request: Request) -> bool:
 
 class GraphQLEndpoint(GraphQL[RequestContext, None]):
     def __init__(
-        self, schema: BaseSchema, graph: MemoryGraph, authenticator: Authenticator
+        self,
+        schema: BaseSchema,
+        graph: MemoryGraph,
+        authenticator: Authenticator,
+        *,
+        graphiql: bool = True,
     ) -> None:
-        super().__init__(schema, keep_alive=True, keep_alive_interval=15)
+        super().__init__(
+            schema,
+            keep_alive=True,
+            keep_alive_interval=15,
+            graphql_ide="graphiql" if graphiql else None,
+        )
         self._graph = graph
         self._authenticator = authenticator
         self._ide_html = graphiql_html()

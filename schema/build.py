@@ -6,10 +6,10 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 
 from schema.errors import ErrorCodes
+from schema.guard import GuardConfig, QueryGuard
 from schema.mutation import Mutation
 from schema.observability import Observability
 from schema.query import Query
@@ -24,7 +24,10 @@ class AgentMemSchema(strawberry.Schema):
         """Errors are logged once, where they are coded (``schema.errors``)."""
 
 
-def build_schema(**options: Any) -> strawberry.Schema:
+def build_schema(guard: GuardConfig | None = None, **options: Any) -> strawberry.Schema:
+    """The schema; ``guard`` sets its limits, budgets and rate limits
+    (:mod:`schema.guard`; defaults without rate limits when omitted)."""
+    guard_config = guard or GuardConfig()
     return AgentMemSchema(
         query=Query,
         mutation=Mutation,
@@ -33,8 +36,7 @@ def build_schema(**options: Any) -> strawberry.Schema:
         extensions=[
             Observability,
             ErrorCodes,
-            lambda: ParserCache(maxsize=512),
-            lambda: ValidationCache(maxsize=512),
+            lambda: QueryGuard(guard_config),  # parses and validates, with caches
         ],
         **options,
     )

@@ -19,9 +19,9 @@ NESTED = """
 query($n: Int) {
   agents(first: $n) {
     edges { node { name
-      memories(first: 20) { totalCount edges { node { id content agent { id }
-        relations { type source { id } target { id } }
-        related(depth: 2) { distance memory { id history { version } } }
+      memories(first: 3) { totalCount edges { node { id content agent { id }
+        relations(first: 5) { type source { id } target { id } }
+        related(depth: 2, limit: 5) { distance memory { id history { version } } }
         entities { name }
       } } }
     } }
