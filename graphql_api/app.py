@@ -18,7 +18,7 @@ from graph.memory_graph import MemoryGraph
 from graphql_api import metrics
 from graphql_api.authentication import TrustedTenant
 from graphql_api.backends import backend_config, open_graph
-from graphql_api.hardening import guard_config, is_production
+from graphql_api.hardening import guard_config, is_production, middleware
 from graphql_api.health import livez, readiness
 from graphql_api.load_shedding import ConcurrencyLimit
 from graphql_api.middleware import RequestObservability
@@ -95,6 +95,7 @@ def create_app(settings: Settings) -> Starlette:
         lifespan=lifespan,
         middleware=[
             Middleware(RequestObservability),
+            *middleware(settings),  # CORS, CSRF content types, body size
             Middleware(
                 ConcurrencyLimit,
                 limit=settings.max_concurrent_requests,

@@ -1,5 +1,6 @@
 """Turns the hardening settings into the objects that enforce them: the query
-guard's configuration (limits, cost budgets, introspection, rate limits).
+guard's configuration (limits, cost budgets, introspection, rate limits) and
+the HTTP middleware (CORS, CSRF content types, body size).
 Every setting is described in ``docs/hardening.md``."""
 
 from __future__ import annotations
@@ -7,7 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TypeVar
 
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+
 from graph.ports import RateLimiter
+from graphql_api.request_guard import RequestGuard
 from graphql_api.settings import Settings, SettingsError
 from schema.cost import CostModel
 from schema.guard import GuardConfig
@@ -34,10 +39,13 @@ def validate_settings(settings: Settings) -> None:
         "max_query_tokens",
         "max_root_fields",
         "default_list_size",
+        "max_body_bytes",
     ):
         if getattr(settings, name) < 1:
             raise SettingsError(f"setting {name} must be at least 1")
     cost_budgets(settings)
+    if "*" in cors_origins(settings) and settings.cors_allow_credentials:
+        raise SettingsError("cors_allow_credentials cannot be used with cors_origins '*'")
 
 
 def cost_budgets(settings: Settings) -> Mapping[str, int]:
@@ -58,6 +66,29 @@ def guard_config(settings: Settings, rate_limiter: RateLimiter | None = None) ->
         introspection=not is_production(settings),
         rate_limiter=rate_limiter,
     )
+
+
+def cors_origins(settings: Settings) -> list[str]:
+    return [origin.strip() for origin in settings.cors_origins.split(",") if origin.strip()]
+
+
+def middleware(settings: Settings) -> list[Middleware]:
+    """CORS outermost (so refusals carry its headers too), then the request guard."""
+    stack: list[Middleware] = []
+    origins = cors_origins(settings)
+    if origins:
+        stack.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_credentials=settings.cors_allow_credentials,
+                allow_methods=["GET", "POST"],
+                allow_headers=["accept", "authorization", "content-type", "x-api-key"],
+                max_age=settings.cors_max_age,
+            )
+        )
+    stack.append(Middleware(RequestGuard, max_body_bytes=settings.max_body_bytes))
+    return stack
 
 
 def parse_role_map(name: str, text: str, parse: Callable[[str], T]) -> Mapping[str, T]:

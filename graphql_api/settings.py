@@ -70,6 +70,10 @@ class Settings:
     max_root_fields: int = 20
     default_list_size: int = 10
     cost_budgets: str = "admin=50000,writer=10000,reader=5000,auditor=5000"
+    max_body_bytes: int = 1_048_576
+    cors_origins: str = ""
+    cors_allow_credentials: bool = False
+    cors_max_age: int = 600
 
     @property
     def limits(self) -> Limits:
