@@ -18,7 +18,7 @@ from graph.memory_graph import MemoryGraph
 from graphql_api import metrics
 from graphql_api.authentication import TrustedTenant
 from graphql_api.backends import backend_config, open_graph
-from graphql_api.hardening import guard_config, is_production, middleware
+from graphql_api.hardening import guard_config, is_production, make_rate_limiter, middleware
 from graphql_api.health import livez, readiness
 from graphql_api.load_shedding import ConcurrencyLimit
 from graphql_api.middleware import RequestObservability
@@ -43,7 +43,8 @@ class _Deferred:
 
 
 def create_app(settings: Settings) -> Starlette:
-    schema = build_schema(guard_config(settings))
+    rate_limiter = make_rate_limiter(settings)
+    schema = build_schema(guard_config(settings, rate_limiter))
     graphql = _Deferred()
     metrics.install()
 
@@ -80,6 +81,8 @@ def create_app(settings: Settings) -> Starlette:
             yield
         finally:
             await graph.close(flush_seconds=settings.shutdown_drain_seconds)
+            if rate_limiter is not None:
+                await rate_limiter.close()
             stop_tracing(tracing)
             metrics.process_exited()
 

@@ -6,16 +6,17 @@ Every setting is described in ``docs/hardening.md``."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from graph.adapters.rate_limit import InProcessRateLimiter
 from graph.ports import RateLimiter
 from graphql_api.request_guard import RequestGuard
 from graphql_api.settings import Settings, SettingsError
 from schema.cost import CostModel
-from schema.guard import GuardConfig
+from schema.guard import GuardConfig, Rate
 from schema.limits import QueryLimits
 
 PROFILES = ("development", "production")
@@ -44,12 +45,32 @@ def validate_settings(settings: Settings) -> None:
         if getattr(settings, name) < 1:
             raise SettingsError(f"setting {name} must be at least 1")
     cost_budgets(settings)
+    rates(settings)
     if "*" in cors_origins(settings) and settings.cors_allow_credentials:
         raise SettingsError("cors_allow_credentials cannot be used with cors_origins '*'")
 
 
 def cost_budgets(settings: Settings) -> Mapping[str, int]:
     return parse_role_map("cost_budgets", settings.cost_budgets, _positive_int)
+
+
+def rates(settings: Settings) -> Mapping[str, Rate] | None:
+    """Per-role token buckets (``role=per_second/burst``); ``None`` when ``off``."""
+    if settings.rate_limits.strip().lower() == "off":
+        return None
+    return parse_role_map("rate_limits", settings.rate_limits, _rate)
+
+
+def make_rate_limiter(settings: Settings) -> RateLimiter | None:
+    """Redis buckets when Redis is configured (shared by every process),
+    in-process ones otherwise; ``None`` when rate limits are off."""
+    if rates(settings) is None:
+        return None
+    if settings.redis_url:
+        from graph.adapters.redis.rate_limit import RedisRateLimiter
+
+        return RedisRateLimiter(settings.redis_url)
+    return InProcessRateLimiter()
 
 
 def guard_config(settings: Settings, rate_limiter: RateLimiter | None = None) -> GuardConfig:
@@ -65,6 +86,7 @@ def guard_config(settings: Settings, rate_limiter: RateLimiter | None = None) ->
         budgets=cost_budgets(settings),
         introspection=not is_production(settings),
         rate_limiter=rate_limiter,
+        rates=rates(settings) or {},
     )
 
 
@@ -114,3 +136,24 @@ def _positive_int(raw: str) -> int:
     if value < 1:
         raise ValueError(f"must be a positive integer, got {raw!r}")
     return value
+
+
+def _rate(raw: str) -> Rate:
+    per_second, sep, burst = raw.partition("/")
+    if not sep:
+        raise ValueError(f"must be per_second/burst, got {raw!r}")
+    rate = Rate(float(per_second), float(burst))
+    if rate.per_second <= 0 or rate.burst < 1:
+        raise ValueError(f"needs a positive rate and a burst of at least 1, got {raw!r}")
+    return rate
+
+
+def http_status(errors: list[dict[str, Any]]) -> tuple[int, dict[str, str]] | None:
+    """The HTTP status and headers a response with these (formatted) errors
+    must have beyond the GraphQL-over-HTTP defaults: 429 and ``Retry-After``
+    when rate limited."""
+    for error in errors:
+        extensions = error.get("extensions") or {}
+        if extensions.get("code") == "RATE_LIMITED":
+            return 429, {"Retry-After": str(extensions.get("retryAfter", 1))}
+    return None

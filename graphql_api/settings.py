@@ -71,6 +71,7 @@ class Settings:
     default_list_size: int = 10
     cost_budgets: str = "admin=50000,writer=10000,reader=5000,auditor=5000"
     max_body_bytes: int = 1_048_576
+    rate_limits: str = "admin=5000/50000,writer=2000/20000,reader=1000/10000,auditor=1000/10000"
     cors_origins: str = ""
     cors_allow_credentials: bool = False
     cors_max_age: int = 600

@@ -29,6 +29,7 @@ from strawberry.types import ExecutionResult
 from graph.memory_graph import MemoryGraph
 from graphql_api.authentication import Authenticator
 from graphql_api.graphiql import graphiql_html
+from graphql_api.hardening import http_status
 from resolvers.context import RequestContext
 from schema.errors import coded
 
@@ -103,10 +104,13 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         body: dict[str, Any] = {} if request_error else {"data": result.data}
         if errors:
             body["errors"] = [coded(e).formatted for e in errors]
-        if request_error and wants_graphql_response(request):
-            sub_response = getattr(request.state, "sub_response", None)
-            if sub_response is not None:
-                sub_response.status_code = 400
+        sub_response = getattr(request.state, "sub_response", None)
+        if request_error and wants_graphql_response(request) and sub_response is not None:
+            sub_response.status_code = 400
+        refusal = http_status(body.get("errors", []))
+        if refusal is not None and sub_response is not None:
+            sub_response.status_code, headers = refusal
+            sub_response.headers.update(headers)
         extensions = dict(result.extensions or {})
         context = getattr(request.state, "context", None)
         if context is not None and context.degraded:
