@@ -18,7 +18,14 @@ from graph.memory_graph import MemoryGraph
 from graphql_api import metrics
 from graphql_api.authentication import TrustedTenant
 from graphql_api.backends import backend_config, open_graph
-from graphql_api.hardening import guard_config, is_production, make_rate_limiter, middleware
+from graphql_api.hardening import (
+    allow_list,
+    guard_config,
+    is_production,
+    make_rate_limiter,
+    middleware,
+    persisted_queries,
+)
 from graphql_api.health import livez, readiness
 from graphql_api.load_shedding import ConcurrencyLimit
 from graphql_api.middleware import RequestObservability
@@ -44,7 +51,8 @@ class _Deferred:
 
 def create_app(settings: Settings) -> Starlette:
     rate_limiter = make_rate_limiter(settings)
-    schema = build_schema(guard_config(settings, rate_limiter))
+    allowed = allow_list(settings)
+    schema = build_schema(guard_config(settings, rate_limiter, allowed))
     graphql = _Deferred()
     metrics.install()
 
@@ -74,6 +82,7 @@ def create_app(settings: Settings) -> Starlette:
             graph,
             TrustedTenant(settings.tenant),
             graphiql=not is_production(settings),
+            persisted=persisted_queries(settings, graph.backends.cache, allowed),
         )
         graphql.graph = graph
         log.info("AgentMem serving on %s", backend_config(settings).name)

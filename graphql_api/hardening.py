@@ -1,18 +1,20 @@
 """Turns the hardening settings into the objects that enforce them: the query
 guard's configuration (limits, cost budgets, introspection, rate limits) and
-the HTTP middleware (CORS, CSRF content types, body size).
+the HTTP middleware (CORS, CSRF content types, body size) and persisted queries.
 Every setting is described in ``docs/hardening.md``."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
 from graph.adapters.rate_limit import InProcessRateLimiter
-from graph.ports import RateLimiter
+from graph.ports import Cache, RateLimiter
+from graphql_api.persisted import PersistedQueries, load_allow_list
 from graphql_api.request_guard import RequestGuard
 from graphql_api.settings import Settings, SettingsError
 from schema.cost import CostModel
@@ -46,6 +48,7 @@ def validate_settings(settings: Settings) -> None:
             raise SettingsError(f"setting {name} must be at least 1")
     cost_budgets(settings)
     rates(settings)
+    allow_list(settings)
     if "*" in cors_origins(settings) and settings.cors_allow_credentials:
         raise SettingsError("cors_allow_credentials cannot be used with cors_origins '*'")
 
@@ -73,7 +76,36 @@ def make_rate_limiter(settings: Settings) -> RateLimiter | None:
     return InProcessRateLimiter()
 
 
-def guard_config(settings: Settings, rate_limiter: RateLimiter | None = None) -> GuardConfig:
+def allow_list(settings: Settings) -> dict[str, str] | None:
+    """Hash -> document of the allow-list in ``persisted_queries_only`` mode, else ``None``."""
+    if not settings.persisted_queries_only:
+        return None
+    if not settings.persisted_queries_file:
+        raise SettingsError("persisted_queries_only needs persisted_queries_file")
+    try:
+        return load_allow_list(Path(settings.persisted_queries_file))
+    except (OSError, ValueError) as exc:
+        raise SettingsError(
+            f"cannot use persisted_queries_file {settings.persisted_queries_file}: {exc}"
+        ) from None
+
+
+def persisted_queries(
+    settings: Settings, cache: Cache, allowed: Mapping[str, str] | None
+) -> PersistedQueries:
+    """How HTTP requests that name a document by hash are resolved."""
+    return PersistedQueries(
+        cache if settings.persisted_queries else None,
+        settings.persisted_query_ttl_seconds,
+        allowed,
+    )
+
+
+def guard_config(
+    settings: Settings,
+    rate_limiter: RateLimiter | None = None,
+    allowed: Mapping[str, str] | None = None,
+) -> GuardConfig:
     validate_settings(settings)
     return GuardConfig(
         limits=QueryLimits(
@@ -87,6 +119,7 @@ def guard_config(settings: Settings, rate_limiter: RateLimiter | None = None) ->
         introspection=not is_production(settings),
         rate_limiter=rate_limiter,
         rates=rates(settings) or {},
+        allowed_documents=None if allowed is None else frozenset(allowed),
     )
 
 

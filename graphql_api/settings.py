@@ -71,6 +71,10 @@ class Settings:
     default_list_size: int = 10
     cost_budgets: str = "admin=50000,writer=10000,reader=5000,auditor=5000"
     max_body_bytes: int = 1_048_576
+    persisted_queries: bool = True
+    persisted_query_ttl_seconds: int = 86_400
+    persisted_queries_only: bool = False
+    persisted_queries_file: str | None = None
     rate_limits: str = "admin=5000/50000,writer=2000/20000,reader=1000/10000,auditor=1000/10000"
     cors_origins: str = ""
     cors_allow_credentials: bool = False

@@ -13,15 +13,16 @@ HTTP behaviour:
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from cross_web import HTTPException
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLHTTPResponse
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -30,6 +31,7 @@ from graph.memory_graph import MemoryGraph
 from graphql_api.authentication import Authenticator
 from graphql_api.graphiql import graphiql_html
 from graphql_api.hardening import http_status
+from graphql_api.persisted import PersistedQueries, PersistedQueryError
 from resolvers.context import RequestContext
 from schema.errors import coded
 
@@ -50,6 +52,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         authenticator: Authenticator,
         *,
         graphiql: bool = True,
+        persisted: PersistedQueries | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -60,6 +63,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         self._graph = graph
         self._authenticator = authenticator
         self._ide_html = graphiql_html()
+        self._persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -70,7 +74,18 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             response = await self.run(request)
         except HTTPException as exc:
             response = self._http_error(request, exc.status_code, exc.reason)
+        except PersistedQueryError as exc:
+            response = self._http_error(request, exc.status, exc.message, exc.code)
         await response(scope, receive, send)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        """As Strawberry's, with a persisted query's hash resolved to its document."""
+        data = await super().parse_http_body(request)
+        if self._persisted is None or isinstance(data, list):
+            return data
+        return replace(data, query=await self._persisted.resolve(data.query, data.extensions))
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> ExecutionResult:
         """As Strawberry's, but a mutation over GET is 405 (spec), not 400."""
@@ -133,8 +148,10 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         return response
 
     @staticmethod
-    def _http_error(request: Request, status: int, reason: str) -> Response:
+    def _http_error(
+        request: Request, status: int, reason: str, code: str = "BAD_USER_INPUT"
+    ) -> Response:
         media = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
-        body = {"errors": [{"message": reason, "extensions": {"code": "BAD_USER_INPUT"}}]}
+        body = {"errors": [{"message": reason, "extensions": {"code": code}}]}
         headers = {"Allow": "POST"} if status == 405 else None
         return JSONResponse(body, status_code=status, media_type=media, headers=headers)

@@ -3,6 +3,7 @@ before they run.
 
 In order, for every operation (HTTP and WebSocket alike):
 
+0. in allow-list mode, a document not on the list is refused unparsed;
 1. the parser stops at ``max_tokens`` tokens (parsed documents are cached);
 2. the document's shape limits (:mod:`schema.limits`) are checked before the
    standard validation rules run, so a hostile document never reaches the
@@ -21,6 +22,7 @@ A request whose ``extensions`` contain ``"cost": true`` gets
 from __future__ import annotations
 
 import functools
+import hashlib
 import math
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -29,12 +31,13 @@ from typing import Any
 from graphql import ASTValidationRule, DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from graph.access.principal import Principal
 from graph.errors import BadInput, RateLimited
 from graph.ports import RateLimiter
 from schema.cost import CostModel, operation_cost
-from schema.limits import QueryLimits, check_document, limit_error
+from schema.limits import LIMIT_EXTENSION, QueryLimits, check_document, limit_error
 
 DEFAULT_BUDGETS: Mapping[str, int] = {
     "admin": 50_000,
@@ -82,6 +85,9 @@ class GuardConfig:
     rate_limiter: RateLimiter | None = None
     """``None``: no rate limits (the in-process test schema)."""
     rates: Mapping[str, Rate] = field(default_factory=lambda: dict(DEFAULT_RATES))
+    allowed_documents: frozenset[str] | None = None
+    """SHA-256 hex digests of the only documents that may run (allow-list
+    mode), on every transport; ``None``: any document."""
 
 
 class QueryGuard(SchemaExtension):
@@ -90,6 +96,7 @@ class QueryGuard(SchemaExtension):
         self.config = config
         self.cost: int | None = None
         self.budget: int | None = None
+        self._refusal: GraphQLError | None = None
 
     def on_operation(self) -> Iterator[None]:
         context = self.execution_context
@@ -98,31 +105,48 @@ class QueryGuard(SchemaExtension):
         yield
 
     def on_parse(self) -> Iterator[None]:
+        """Parse through the cache with the token limit. A refusal is kept for
+        ``on_validate`` to report (errors raised from a hook escape
+        Strawberry's handling on streaming transports), with a placeholder
+        document so that nothing is parsed twice."""
         context = self.execution_context
-        if context.graphql_document is None and context.query:
+        allowed = self.config.allowed_documents
+        if allowed is not None and _digest(context.query or "") not in allowed:
+            self._refusal = GraphQLError(
+                "Only persisted queries from the allow-list may run on this server.",
+                extensions={"code": "BAD_USER_INPUT", LIMIT_EXTENSION: "allow_list"},
+            )
+        elif context.graphql_document is None and context.query:
             max_tokens = self.config.limits.max_tokens
             try:
                 context.graphql_document = _parse(context.query, max_tokens)
             except GraphQLError as error:
-                if "Document contains more than" not in error.message:
-                    raise
-                raise limit_error(
-                    "tokens",
-                    f"The query has more than {max_tokens} tokens.",
-                    max_tokens,
-                    max_tokens + 1,
-                ) from None
+                # Other syntax errors: Strawberry parses again and reports them.
+                if "Document contains more than" in error.message:
+                    self._refusal = limit_error(
+                        "tokens",
+                        f"The query has more than {max_tokens} tokens.",
+                        max_tokens,
+                        max_tokens + 1,
+                    )
+        if self._refusal is not None:
+            allowed_types = set(context.allowed_operations)
+            kind = next(k for k in OperationType if k in allowed_types)
+            context.graphql_document = _REFUSED[kind]
         yield
 
     def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         assert context.graphql_document is not None
-        context.pre_execution_errors = _validate(
-            context.schema._schema,
-            context.graphql_document,
-            context.validation_rules,
-            self.config.limits,
-        )
+        if self._refusal is not None:
+            context.pre_execution_errors = [self._refusal]
+        else:
+            context.pre_execution_errors = _validate(
+                context.schema._schema,
+                context.graphql_document,
+                context.validation_rules,
+                self.config.limits,
+            )
         yield
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -163,6 +187,15 @@ class QueryGuard(SchemaExtension):
         if not asked or self.cost is None:
             return {}
         return {"cost": {"requested": self.cost, "budget": self.budget}}
+
+
+_REFUSED = {kind: parse(f"{kind.value} {{ __typename }}") for kind in OperationType}
+"""Stand in for a refused document (of an operation type the transport
+allows) until validation reports the refusal."""
+
+
+def _digest(document: str) -> str:
+    return hashlib.sha256(document.encode()).hexdigest()
 
 
 @functools.lru_cache(maxsize=512)

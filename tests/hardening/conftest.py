@@ -12,6 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
+from graph.memory_graph import MemoryGraph
+from graph.ports import Backends
 from graphql_api.app import create_app
 from graphql_api.settings import Settings
 
@@ -57,3 +59,9 @@ def first_error(response: httpx.Response) -> dict[str, Any]:
     assert body.get("errors"), f"expected an error, got {body}"
     error: dict[str, Any] = body["errors"][0]
     return error
+
+
+@pytest.fixture
+def memory_graph(backends: Backends) -> MemoryGraph:
+    """The domain over the suite's backend set (closed with the backends)."""
+    return MemoryGraph(backends)
