@@ -141,7 +141,9 @@ class QueryGuard(SchemaExtension):
         if self._refusal is not None:
             context.pre_execution_errors = [self._refusal]
         else:
-            context.pre_execution_errors = _validate(
+            large = len(context.query or "") > MAX_CACHED_QUERY_CHARS
+            validate_document = _validate_uncached if large else _validate
+            context.pre_execution_errors = validate_document(
                 context.schema._schema,
                 context.graphql_document,
                 context.validation_rules,
@@ -198,13 +200,23 @@ def _digest(document: str) -> str:
     return hashlib.sha256(document.encode()).hexdigest()
 
 
-@functools.lru_cache(maxsize=512)
+MAX_CACHED_QUERY_CHARS = 16_384
+"""Longer documents are parsed and validated every time: caching them would
+let 512 large distinct bodies pin hundreds of megabytes."""
+
+
 def _parse(query: str, max_tokens: int) -> DocumentNode:
+    if len(query) > MAX_CACHED_QUERY_CHARS:
+        return parse(query, max_tokens=max_tokens)
+    return _parse_cached(query, max_tokens)
+
+
+@functools.lru_cache(maxsize=512)
+def _parse_cached(query: str, max_tokens: int) -> DocumentNode:
     return parse(query, max_tokens=max_tokens)
 
 
-@functools.lru_cache(maxsize=512)
-def _validate(
+def _validate_uncached(
     schema: GraphQLSchema,
     document: DocumentNode,
     rules: tuple[type[ASTValidationRule], ...],
@@ -213,3 +225,6 @@ def _validate(
     """Shape limits first (cheap, and they keep hostile documents away from
     the standard rules), then the standard rules."""
     return check_document(document, limits) or validate(schema, document, rules)
+
+
+_validate = functools.lru_cache(maxsize=512)(_validate_uncached)

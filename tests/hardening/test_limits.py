@@ -130,3 +130,14 @@ async def test_limits_follow_the_settings(serve: Serve) -> None:
         client, "{ memories { totalCount } agents { pageInfo { hasNextPage } } }"
     )
     assert first_error(two_roots)["extensions"]["limit"] == "root_fields"
+
+
+async def test_large_documents_are_checked_alike_without_being_cached(serve: Serve) -> None:
+    client = await serve()
+    padding = "#" + "x" * 20_000 + "\n"
+    refused = await post(client, padding + nested(20))
+    assert first_error(refused)["extensions"]["limit"] == "depth"
+    served = await post(client, padding + nested(12))
+    assert served.status_code == 200 and "errors" not in served.json()
+    invalid = await post(client, padding + "{ memories { nope } }")
+    assert first_error(invalid)["extensions"] == {"code": "BAD_USER_INPUT"}
