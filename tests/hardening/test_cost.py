@@ -7,9 +7,11 @@ from typing import Any
 
 from graphql import parse
 
+from resolvers.context import RequestContext
 from schema.build import build_schema
 from schema.cost import CostModel, operation_cost
-from schema.guard import DEFAULT_BUDGETS, for_roles
+from schema.errors import coded
+from schema.guard import DEFAULT_BUDGETS, GuardConfig, for_roles
 from tests.hardening.conftest import Serve, first_error, post
 
 SCHEMA = build_schema()._schema
@@ -132,3 +134,20 @@ async def test_production_profile_refuses_introspection_and_serves_no_graphiql(
     assert page.status_code != 200
     assert "graphiql" not in page.text.lower()
     assert (await post(client, "{ memories { totalCount } }")).status_code == 200
+
+
+async def test_subscriptions_are_held_to_the_budget_too(memory_graph: Any) -> None:
+    schema = build_schema(GuardConfig(budgets={"admin": 2}))
+    context = RequestContext.create(memory_graph, "default")
+    stream = await schema.subscribe(
+        "subscription { memoryEvents { memory { agent { id } entities { name } } } }",
+        context_value=context,
+    )
+    first = await anext(stream)  # type: ignore[arg-type]
+    assert first.errors
+    assert coded(first.errors[0]).extensions == {
+        "code": "BAD_USER_INPUT",
+        "limit": "cost",
+        "cost": 4,
+        "budget": 2,
+    }
