@@ -216,6 +216,9 @@ async def main_async(args: argparse.Namespace) -> int:
             pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
             server = ServerProcess(data_dir, args.backend)
             server.env["PYTHONPATH"] = pythonpath
+            # One client at full speed is what per-principal rate limits stop;
+            # measure the server, not the limiter (unless the caller sets it).
+            server.env.setdefault("AGENTMEM_RATE_LIMITS", "off")
             server.log = data_dir.parent / f"{data_dir.name}-server-{server.port}.log"
             _progress(f"starting a server on {data_dir} (log {server.log})")
             server.start(timeout=120)
