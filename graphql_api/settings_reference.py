@@ -54,6 +54,22 @@ DESCRIPTIONS: dict[str, str] = {
     "max_concurrent_requests": "HTTP requests served at once; more wait up to `request_queue_seconds`, then get 503 with `Retry-After`.",
     "request_queue_seconds": "Longest wait for a free request slot before answering 503.",
     "shutdown_drain_seconds": "On SIGTERM, seconds in-flight requests get to finish before the server exits.",
+    "profile": "`development` or `production`; production refuses introspection and serves no GraphiQL (docs/hardening.md).",
+    "max_query_depth": "Deepest field nesting of a GraphQL document; deeper is refused before validation.",
+    "max_query_aliases": "Most aliased fields in one document.",
+    "max_query_tokens": "Most lexical tokens in one document; the parser stops there.",
+    "max_root_fields": "Most top-level fields in one operation.",
+    "default_list_size": "Assumed length of a list field without `first`/`limit`, for query cost.",
+    "cost_budgets": "Largest static query cost per role, `role=cost,...`; over budget is `BAD_USER_INPUT` with the cost and budget.",
+    "max_body_bytes": "Largest request body; more is 413, refused while streaming.",
+    "persisted_queries": "Accept Automatic Persisted Queries (hash-only requests, registration in the cache).",
+    "persisted_query_ttl_seconds": "How long a registered persisted query is kept.",
+    "persisted_queries_only": "Allow-list mode: only documents in `persisted_queries_file` run, on every transport.",
+    "persisted_queries_file": "JSON allow-list: an Apollo persisted-query manifest, `{sha256: document}` or a list of documents.",
+    "rate_limits": "Per-principal token buckets in cost units, `role=per_second/burst,...`, in Redis when `redis_url` is set; `off` disables.",
+    "cors_origins": "Comma-separated browser origins allowed by CORS, or `*`; unset: no CORS headers.",
+    "cors_allow_credentials": "Let browsers send credentials cross-site (not with `*`).",
+    "cors_max_age": "Seconds a browser may cache a CORS preflight answer.",
 }
 """One line per setting: what it does, in the operator's words."""
 
