@@ -59,6 +59,20 @@ def _parser() -> argparse.ArgumentParser:
     reindex.add_argument(
         "--tenant", action="append", default=[], help="limit to this tenant (repeatable)"
     )
+    forget = verbs.add_parser(
+        "forget",
+        help="erase a user's memories or an entity (right to be forgotten)",
+        description=(
+            "Hard-delete a subject from the graph, the search index and the cache, and "
+            "print what was erased: every memory of --user-id, or the entity --entity-id "
+            "with its facts. Audited as 'subject.forget'."
+        ),
+    )
+    forget.add_argument("--data-dir", type=Path, help="folder of the embedded store")
+    subject = forget.add_mutually_exclusive_group(required=True)
+    subject.add_argument("--user-id", help="erase every memory of this user")
+    subject.add_argument("--entity-id", help="erase this entity and its facts")
+    forget.add_argument("--tenant", default="default", help="tenant (default: default)")
     return parser
 
 
@@ -94,6 +108,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(admin.migrate(settings))
     if args.verb == "reindex":
         return asyncio.run(admin.reindex(settings, args.verify, args.dry_run, args.tenant))
+    if args.verb == "forget":
+        from graphql_api.forget_cli import forget
+
+        return asyncio.run(forget(settings, args.tenant, args.user_id, args.entity_id))
     return 2
 
 
