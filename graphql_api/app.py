@@ -3,6 +3,7 @@ that opens the backends and starts background indexing."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
@@ -26,7 +27,7 @@ from graphql_api.hardening import (
     middleware,
     persisted_queries,
 )
-from graphql_api.health import livez, readiness
+from graphql_api.health import ReadinessProbe, Startup, livez
 from graphql_api.load_shedding import ConcurrencyLimit
 from graphql_api.middleware import RequestObservability
 from graphql_api.settings import Settings
@@ -55,12 +56,18 @@ def create_app(settings: Settings) -> Starlette:
     schema = build_schema(guard_config(settings, rate_limiter, allowed))
     graphql = _Deferred()
     metrics.install()
+    probe = ReadinessProbe(settings.readiness_cache_seconds)
+    startup = Startup()
 
     async def readyz(request: Request) -> Response:
         if graphql.graph is None:
             return JSONResponse({"status": "starting"}, status_code=503)
-        ready, body = await readiness(graphql.graph)
+        ready, body = await probe.check(graphql.graph)
         return JSONResponse(body, status_code=200 if ready else 503)
+
+    async def startupz(request: Request) -> Response:
+        started, body = startup.report()
+        return JSONResponse(body, status_code=200 if started else 503)
 
     async def metrics_endpoint(request: Request) -> Response:
         return await metrics.metrics_response(request, graphql.graph)
@@ -76,7 +83,11 @@ def create_app(settings: Settings) -> Starlette:
         except BaseException:
             stop_tracing(tracing)
             raise
+        startup.migrated(backend_config(settings).name)
         await graph.start()
+        warm_up = asyncio.create_task(
+            startup.warm(graph.backends.embedder), name="embedder-warm-up"
+        )
         graphql.app = GraphQLEndpoint(
             schema,
             graph,
@@ -89,6 +100,9 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            warm_up.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warm_up
             await graph.close(flush_seconds=settings.shutdown_drain_seconds)
             if rate_limiter is not None:
                 await rate_limiter.close()
@@ -101,6 +115,7 @@ def create_app(settings: Settings) -> Starlette:
             WebSocketRoute("/graphql", graphql),
             Route("/livez", livez),
             Route("/readyz", readyz),
+            Route("/startupz", startupz),
             Route("/metrics", metrics_endpoint),
             Route("/", root),
         ],

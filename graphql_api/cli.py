@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -118,18 +117,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings) -> int:
     import uvicorn
 
+    from graphql_api import logs
     from graphql_api.app import create_app
     from graphql_api.shutdown import GracefulServer
 
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    try:
+        log_config = logs.configure(settings.log_level, settings.log_format)
+    except ValueError as exc:
+        print(f"agentmem: {exc}", file=sys.stderr)
+        return 2
     print(f"AgentMem GraphQL on http://{settings.host}:{settings.port}/graphql", flush=True)
     config = uvicorn.Config(
         create_app(settings),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=log_config,
         ws="websockets-sansio",
         timeout_graceful_shutdown=max(1, round(settings.shutdown_drain_seconds)),
     )

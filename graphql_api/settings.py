@@ -79,6 +79,9 @@ class Settings:
     cors_origins: str = ""
     cors_allow_credentials: bool = False
     cors_max_age: int = 600
+    # Observability (docs/observability.md).
+    log_format: str = "json"
+    readiness_cache_seconds: float = 2.0
 
     @property
     def limits(self) -> Limits:

@@ -70,6 +70,8 @@ DESCRIPTIONS: dict[str, str] = {
     "cors_origins": "Comma-separated browser origins allowed by CORS, or `*`; unset: no CORS headers.",
     "cors_allow_credentials": "Let browsers send credentials cross-site (not with `*`).",
     "cors_max_age": "Seconds a browser may cache a CORS preflight answer.",
+    "log_format": "`json` (one object per line, with request and trace ids) or `text`; personal data is redacted in both.",
+    "readiness_cache_seconds": "Seconds `/readyz` reuses its last dependency check (0: check on every call).",
 }
 """One line per setting: what it does, in the operator's words."""
 
