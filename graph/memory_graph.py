@@ -22,6 +22,9 @@ from graph.services.read_cache import ReadCache
 from graph.services.relations import RelationService
 from graph.services.search import SearchService
 
+INDEXING_BACKENDS = ("search", "embedder")
+"""Backends whose recovery (their circuit closing) resumes indexing at once."""
+
 
 class MemoryGraph:
     def __init__(self, backends: Backends, limits: Limits | None = None) -> None:
@@ -31,6 +34,9 @@ class MemoryGraph:
         self.read_cache = ReadCache(backends.cache, backends.coordination_cache)
         invalidate = self.read_cache.invalidate
         self.indexer = Indexer(store, backends.index, backends.embedder, on_indexed=invalidate)
+        for breaker in backends.breakers:
+            if breaker.name in INDEXING_BACKENDS:
+                breaker.on_close(self.indexer.retry_now)
         self.memories = MemoryService(store, backends.bus, self.indexer, self.limits, invalidate)
         self.relations = RelationService(store, self.limits, invalidate)
         self.facts = FactService(store, self.limits, invalidate)

@@ -149,6 +149,7 @@ class CircuitBreaker:
         self._failures = 0
         self._rejected = 0
         self._opened = 0
+        self._on_close: list[Callable[[], None]] = []
 
     @property
     def state(self) -> BreakerState:
@@ -170,6 +171,11 @@ class CircuitBreaker:
             consecutive_failures=self._consecutive,
             state_since=self._since,
         )
+
+    def on_close(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` each time the circuit closes again after being
+        open (the backend is back), e.g. to resume deferred work at once."""
+        self._on_close.append(listener)
 
     def retry_after(self) -> float:
         """Seconds until the next probe may go ahead (0 unless open)."""
@@ -243,3 +249,9 @@ class CircuitBreaker:
             self._consecutive = 0
         if state is not previous and state is not BreakerState.HALF_OPEN:
             log.warning("circuit %s: %s -> %s", self.name, previous.value, state.value)
+        if state is BreakerState.CLOSED and previous is not BreakerState.CLOSED:
+            for listener in self._on_close:
+                try:
+                    listener()
+                except Exception:
+                    log.exception("circuit %s: a close listener failed", self.name)

@@ -40,6 +40,7 @@ class Indexer:
         self._on_indexed = on_indexed
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        self._retry_now = asyncio.Event()
         self._deferred_from: list[telemetry.Link] = []
         self.failures = 0
 
@@ -89,19 +90,32 @@ class Indexer:
             self._deferred_from = [*links, *self._deferred_from][-MAX_LINKS:]
         return drained
 
-    async def run(self, idle_seconds: float = 5.0, max_backoff: float = 60.0) -> None:
+    def retry_now(self) -> None:
+        """Cut the background loop's back-off short: a backend it was waiting
+        for is back (called when the search or embedder circuit closes)."""
+        self._retry_now.set()
+        self._wake.set()
+
+    async def run(
+        self, idle_seconds: float = 5.0, max_backoff: float = 60.0, initial_backoff: float = 0.5
+    ) -> None:
         """Background loop: drain on wake-up or every ``idle_seconds``, backing
-        off with jitter while the index keeps failing."""
-        backoff = 0.5
+        off with jitter while the index keeps failing; :meth:`retry_now` ends
+        a back-off at once and starts the next one from ``initial_backoff``."""
+        backoff = initial_backoff
         while True:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=idle_seconds)
             self._wake.clear()
+            self._retry_now.clear()
             if await self.drain_deferred():
-                backoff = 0.5
+                backoff = initial_backoff
                 continue
-            await asyncio.sleep(backoff * (0.5 + random.random()))
-            backoff = min(backoff * 2, max_backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self._retry_now.wait(), timeout=backoff * (0.5 + random.random())
+                )
+            backoff = initial_backoff if self._retry_now.is_set() else min(backoff * 2, max_backoff)
             self._wake.set()
 
     async def _apply(self, entries: list[OutboxEntry]) -> None:

@@ -179,3 +179,16 @@ def test_stats_give_name_state_and_counters() -> None:
 def test_impossible_policies_are_refused(policy: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         BreakerPolicy(**policy)  # type: ignore[arg-type]
+
+
+def test_close_listeners_hear_each_recovery_once() -> None:
+    clock = FakeClock()
+    b = breaker(clock)
+    heard: list[str] = []
+    b.on_close(lambda: heard.append("back"))
+    succeed(b, 3)
+    assert heard == []  # never open: nothing to recover from
+    fail(b, 3)
+    clock.advance(10)
+    b.acquire().success()
+    assert heard == ["back"]
