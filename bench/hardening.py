@@ -4,8 +4,8 @@ simple query, in process.
 Run: ``.venv/bin/python bench/hardening.py [--requests 2000]``
 
 Executes the same small query through two schemas over one embedded store:
-``baseline`` (the schema as it was before the guard: error coding, parser and
-validation caches) and ``guarded`` (``build_schema`` with the default limits,
+``baseline`` (the schema without the guard: observability, error coding,
+parser and validation caches) and ``guarded`` (``build_schema`` with the default limits,
 budgets and an in-process rate limiter). Requests alternate between the two
 so that drift hits both alike. Two cases: the same document every time
 (parse and validation caches hit, the usual production case) and a distinct
@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import strawberry  # noqa: E402
+from graphql import parse  # noqa: E402
 from strawberry.extensions import ParserCache, ValidationCache  # noqa: E402
 
 from bench.stats import percentile  # noqa: E402
@@ -37,9 +38,12 @@ from graph.memory_graph import MemoryGraph  # noqa: E402
 from graph.services.memories import NewMemory  # noqa: E402
 from resolvers.context import RequestContext  # noqa: E402
 from schema.build import AgentMemSchema, build_schema  # noqa: E402
+from schema.cost import operation_cost  # noqa: E402
 from schema.errors import ErrorCodes  # noqa: E402
 from schema.guard import GuardConfig  # noqa: E402
+from schema.limits import QueryLimits, check_document  # noqa: E402
 from schema.mutation import Mutation  # noqa: E402
+from schema.observability import Observability  # noqa: E402
 from schema.query import Query  # noqa: E402
 from schema.subscription import Subscription  # noqa: E402
 from schema.types import Agent, Entity, Fact, Memory, Relation  # noqa: E402
@@ -54,6 +58,7 @@ def baseline_schema() -> strawberry.Schema:
         subscription=Subscription,
         types=[Agent, Memory, Entity, Relation, Fact],
         extensions=[
+            Observability,
             ErrorCodes,
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
@@ -94,10 +99,30 @@ async def measure(requests: int) -> None:
         await graph.close()
 
 
+def guard_parts(requests: int) -> None:
+    """The guard's own per-document work, without execution (microseconds)."""
+    schema = build_schema()._schema
+    document = parse(QUERY)
+    parts = {
+        "shape limits (per document)": lambda: check_document(document, QueryLimits()),
+        "cost (per request)": lambda: operation_cost(schema, document),
+    }
+    print(f"{'guard part':<28} {'p50 us':>8} {'p95 us':>8} {'p99 us':>8}")
+    for name, run in parts.items():
+        samples = []
+        for _ in range(requests):
+            start = time.perf_counter()
+            run()
+            samples.append((time.perf_counter() - start) * 1_000_000)
+        p50, p95, p99 = (percentile(samples, q) for q in (50, 95, 99))
+        print(f"{name:<28} {p50:8.1f} {p95:8.1f} {p99:8.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=2000)
     args = parser.parse_args()
+    guard_parts(args.requests)
     asyncio.run(measure(args.requests))
 
 
