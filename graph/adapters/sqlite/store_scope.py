@@ -44,13 +44,15 @@ def relation_ends(alias: str, scope: RowScope, params: dict[str, Any]) -> str:
     if scope.user_id is not None:
         params["scope_user"] = scope.user_id
         outside.append("sm.user_id IS NOT :scope_user")
+    # Primary-key lookups only: the unary + keeps the planner off the tenant
+    # indexes, which would scan the whole tenant per relation.
     text = (
         " AND NOT EXISTS (SELECT 1 FROM memories sm"
-        f" WHERE sm.id IN {ends} AND sm.tenant = :tenant AND ({' OR '.join(outside)}))"
+        f" WHERE sm.id IN {ends} AND +sm.tenant = :tenant AND ({' OR '.join(outside)}))"
     )
     if scope.agent_id is not None:
         text += (
             " AND NOT EXISTS (SELECT 1 FROM agents sa"
-            f" WHERE sa.id IN {ends} AND sa.tenant = :tenant AND sa.id <> :scope_agent)"
+            f" WHERE sa.id IN {ends} AND +sa.tenant = :tenant AND sa.id <> :scope_agent)"
         )
     return text
