@@ -20,6 +20,7 @@ import numpy.typing as npt
 from graph.access.apikeys import ApiKey
 from graph.access.audit import AuditEvent, AuditRecord
 from graph.access.scope import UNSCOPED, RowScope
+from graph.backup.records import ExportSink, Record
 from graph.model import (
     Agent,
     Direction,
@@ -226,6 +227,23 @@ class GraphStore(Protocol):
 
     async def live_memory_versions(self, tenant: str) -> dict[str, int]:
         """Id -> current version of every live memory of a tenant."""
+        ...
+
+    async def export_graph(self, tenants: Sequence[str] | None, sink: ExportSink) -> None:
+        """Every agent, entity, memory (with all its versions), fact and
+        relation of ``tenants`` (every tenant when ``None``) in the record forms
+        of :mod:`graph.backup.records`, streamed to ``sink`` kind by kind from
+        one read transaction. Facts come grouped by (tenant, subject, predicate)."""
+        ...
+
+    async def import_records(self, kind: str, records: Sequence[Record]) -> None:
+        """Upsert one batch of exported records of one kind, keeping their ids,
+        versions and times, in one transaction. Memories queue their indexing
+        in the outbox like any other memory write."""
+        ...
+
+    async def is_empty(self) -> bool:
+        """True when the store holds no agent, memory, entity, fact or relation."""
         ...
 
     async def ping(self) -> None:

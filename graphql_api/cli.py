@@ -72,7 +72,72 @@ def _parser() -> argparse.ArgumentParser:
     subject.add_argument("--user-id", help="erase every memory of this user")
     subject.add_argument("--entity-id", help="erase this entity and its facts")
     forget.add_argument("--tenant", default="default", help="tenant (default: default)")
+    _backup_verbs(verbs)
     return parser
+
+
+def _backup_verbs(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    backup = verbs.add_parser(
+        "backup",
+        help="write a backup of the stores, or verify one",
+        description=(
+            "`agentmem backup --out FILE` writes a point-in-time snapshot of every tenant's "
+            "graph (or the changes since --incremental-from). `agentmem backup verify FILE` "
+            "checks a backup's manifest, checksums and counts without restoring it. The key "
+            "for --encrypt (and for reading encrypted backups) is AGENTMEM_BACKUP_KEY."
+        ),
+    )
+    backup.add_argument("action", nargs="?", choices=["verify"], help="verify FILE")
+    backup.add_argument("file", nargs="?", type=Path, help="the backup to verify")
+    backup.add_argument("--out", type=Path, help="the backup file to write")
+    backup.add_argument(
+        "--incremental-from",
+        type=Path,
+        metavar="PREVIOUS",
+        help="only the changes since this backup (file or its manifest.json)",
+    )
+    backup.add_argument("--encrypt", action="store_true", help="encrypt with AES-256-GCM")
+    backup.add_argument(
+        "--tenant", action="append", default=[], help="back up only this tenant (repeatable)"
+    )
+    backup.add_argument("--data-dir", type=Path, help="folder of the embedded store")
+    restore = verbs.add_parser(
+        "restore",
+        help="restore backups into empty stores",
+        description=(
+            "Verify the backups, then write them into the configured stores, which must be "
+            "empty (a new --data-dir or empty servers), and index every memory. Give the "
+            "full backup first, then its incrementals in order."
+        ),
+    )
+    restore.add_argument(
+        "--from",
+        dest="sources",
+        type=Path,
+        action="append",
+        required=True,
+        metavar="FILE",
+        help="a backup file (repeat: the full one, then its incrementals)",
+    )
+    restore.add_argument("--data-dir", type=Path, help="folder of the embedded store")
+
+
+def _run_backup(settings: Settings, args: argparse.Namespace) -> int:
+    from graphql_api import backup_commands
+
+    if args.verb == "restore":
+        return asyncio.run(backup_commands.restore(settings, args.sources))
+    if args.action == "verify":
+        if args.file is None or args.out is not None:
+            print("agentmem: usage: agentmem backup verify FILE", file=sys.stderr)
+            return 2
+        return backup_commands.verify(settings, args.file)
+    if args.out is None or args.file is not None:
+        print("agentmem: usage: agentmem backup --out FILE [options]", file=sys.stderr)
+        return 2
+    return asyncio.run(
+        backup_commands.backup(settings, args.out, args.incremental_from, args.encrypt, args.tenant)
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -101,6 +166,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.verb == "serve":
         return _serve(settings)
+    if args.verb in ("backup", "restore"):
+        return _run_backup(settings, args)
     from graphql_api import admin
 
     if args.verb == "migrate":

@@ -82,6 +82,8 @@ class Settings:
     # Observability (docs/observability.md).
     log_format: str = "json"
     readiness_cache_seconds: float = 2.0
+    backup_key: str | None = field(default=None, repr=False)
+    """AGENTMEM_BACKUP_KEY: 64 hex digits (raw AES-256 key) or a passphrase."""
 
     @property
     def limits(self) -> Limits:

@@ -28,6 +28,7 @@ from graph.adapters.neo4j.runner import (
     Neo4jSettings,
     run_records,
 )
+from graph.adapters.neo4j.store_archive import ArchiveStoreMixin
 from graph.adapters.neo4j.store_forget import ForgetStoreMixin
 from graph.adapters.neo4j.store_graph import GraphStoreMixin
 from graph.errors import Conflict, NotFound, Unavailable
@@ -37,7 +38,7 @@ from graph.ports import IndexHit, Position
 __all__ = ["Neo4jGraphStore", "Neo4jSettings", "migrate", "open_neo4j_store", "open_store"]
 
 
-class Neo4jGraphStore(GraphStoreMixin, ForgetStoreMixin):
+class Neo4jGraphStore(GraphStoreMixin, ForgetStoreMixin, ArchiveStoreMixin):
     """:class:`graph.ports.GraphStore` on Neo4j.
 
     Nodes: ``Agent``, ``Memory`` (current version) with ``HAS_VERSION``

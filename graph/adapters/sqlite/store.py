@@ -9,12 +9,13 @@ transaction.
 from __future__ import annotations
 
 from graph.adapters.sqlite.database import SqliteDatabase
+from graph.adapters.sqlite.store_archive import ArchiveStoreMixin
 from graph.adapters.sqlite.store_forget import ForgetStoreMixin
 from graph.adapters.sqlite.store_graph import GraphStoreMixin
 from graph.adapters.sqlite.store_memories import MemoryStoreMixin
 
 
-class SqliteGraphStore(MemoryStoreMixin, GraphStoreMixin, ForgetStoreMixin):
+class SqliteGraphStore(MemoryStoreMixin, GraphStoreMixin, ForgetStoreMixin, ArchiveStoreMixin):
     """:class:`graph.ports.GraphStore` on SQLite.
 
     Tables: ``agents``, ``memories`` (the current version), ``memory_versions``
