@@ -153,10 +153,10 @@ class BackupReader:
             self._raw = open(path, "rb")  # noqa: SIM115
         except OSError as exc:
             raise BackupError(f"Cannot open {path}: {exc.strerror}.") from exc
-        self.encrypted = is_encrypted(self._raw.read(8))
-        self._raw.seek(0)
-        stream: Any = DecryptingReader(self._raw, secret) if self.encrypted else self._raw
         try:
+            self.encrypted = is_encrypted(self._raw.read(8))
+            self._raw.seek(0)
+            stream: Any = DecryptingReader(self._raw, secret) if self.encrypted else self._raw
             self._tar = tarfile.open(fileobj=stream, mode="r|")  # noqa: SIM115
             first = self._tar.next()
             if first is None or first.name != MANIFEST:

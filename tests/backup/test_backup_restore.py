@@ -4,8 +4,8 @@ the other one, and compare every node, relation and memory version."""
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
