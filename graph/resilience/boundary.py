@@ -38,6 +38,8 @@ GRAPH_IDEMPOTENT = frozenset(
         "outbox_stats",
         "tenants",
         "live_memory_versions",
+        "import_records",  # upserts by id: replaying a batch converges
+        "is_empty",
     }
 )
 SEARCH_IDEMPOTENT = frozenset({"upsert", "delete", "search", "indexed_versions"})
