@@ -7,8 +7,9 @@ current when the record was made; ``null`` without tracing), ``request_id``
 (``X-Request-ID`` of the request being served; ``null`` outside requests),
 ``exception`` (the formatted traceback, when there is one). uvicorn's access
 log lines add ``method``, ``path`` (without its query string: a GraphQL GET
-carries variables there) and ``status``; the client address stays in the
-message, where the PII filter redacts it.
+carries variables there; ``other`` for paths the server does not serve,
+which appear, scanned for PII, in the message only) and ``status``; the
+client address is replaced by ``[IP]``.
 
 :func:`logging_config` is a :func:`logging.config.dictConfig` dictionary
 used both for the application and for uvicorn (its ``log_config``), so the
@@ -88,17 +89,28 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
+KNOWN_PATHS = frozenset({"/", "/graphql", "/livez", "/readyz", "/startupz", "/metrics"})
+"""Paths that cannot hold personal data: their access lines skip the PII scan."""
+
+
 class AccessFields(logging.Filter):
-    """Turns uvicorn's access record into fields, and drops the query
-    string from the path it logs (variables of a GET may be personal)."""
+    """Turns uvicorn's access record into fields, drops the query string
+    from the path it logs (variables of a GET may be personal) and the client
+    address (personal data). An access line for one of the server's own
+    paths then holds nothing personal, so it is marked as scrubbed and skips
+    the (comparatively slow) PII scan."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) == 5:
-            client, method, path, version, status = args
+            _client, method, path, version, status = args
             path = str(path).split("?", 1)[0]
-            record.args = (client, method, path, version, status)
-            record.access = {"method": method, "path": path, "status": status}
+            record.args = ("[IP]", method, path, version, status)
+            known = path in KNOWN_PATHS
+            # Other paths stay in the message only, where the PII filter scans them.
+            record.access = {"method": method, "path": path if known else "other", "status": status}
+            if known:
+                record._pii_scrubbed = True
         return True
 
 

@@ -154,3 +154,18 @@ def test_server_access_log_is_json_with_the_request_id_and_no_query_string(
     assert "__typename" not in log_file.read_text()
     every = [line for line in log_file.read_text().splitlines() if line.strip()]
     assert all(line.startswith("{") for line in every if "AgentMem GraphQL on" not in line), every
+
+
+def test_access_lines_drop_the_client_address_and_scan_unknown_paths(
+    json_lines: tuple[logging.Logger, io.StringIO],
+) -> None:
+    logger, buffer = json_lines
+    access = '%s - "%s %s HTTP/%s" %d'
+    logger.info(access, "203.0.113.9:51234", "POST", "/graphql?x=1", "1.1", 200)
+    logger.info(access, "203.0.113.9:51234", "GET", "/users/jane.doe@example.com", "1.1", 404)
+    known, unknown = lines(buffer)
+    assert "203.0.113.9" not in buffer.getvalue()
+    assert known["message"] == '[IP] - "POST /graphql HTTP/1.1" 200'
+    assert known["path"] == "/graphql" and known["status"] == 200
+    assert "jane.doe@example.com" not in buffer.getvalue()
+    assert unknown["path"] == "other" and unknown["message"].startswith('[IP] - "GET /users/')
