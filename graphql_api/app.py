@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph.memory_graph import MemoryGraph
 from graphql_api import metrics
-from graphql_api.authentication import TrustedTenant
+from graphql_api.auth_setup import make_authenticator, write_bootstrap_key
 from graphql_api.backends import backend_config, open_graph
 from graphql_api.hardening import (
     allow_list,
@@ -88,12 +88,16 @@ def create_app(settings: Settings) -> Starlette:
         warm_up = asyncio.create_task(
             startup.warm(graph.backends.embedder), name="embedder-warm-up"
         )
+        bootstrap = await write_bootstrap_key(settings, graph)
+        if bootstrap is not None:
+            print(f"Bootstrap admin key for tenant {settings.tenant!r}: {bootstrap}", flush=True)
         graphql.app = GraphQLEndpoint(
             schema,
             graph,
-            TrustedTenant(settings.tenant),
+            make_authenticator(settings, graph),
             graphiql=not is_production(settings),
             persisted=persisted_queries(settings, graph.backends.cache, allowed),
+            recheck_seconds=settings.auth_recheck_seconds,
         )
         graphql.graph = graph
         log.info("AgentMem serving on %s", backend_config(settings).name)

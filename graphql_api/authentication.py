@@ -22,6 +22,11 @@ class Authenticator(Protocol):
         """
         ...
 
+    async def still_valid(self, principal: Principal) -> bool:
+        """Whether credentials accepted earlier still hold (a live WebSocket
+        asks this periodically: expiry, revocation)."""
+        ...
+
 
 class TrustedTenant:
     """Every caller is an admin of one tenant: the behaviour before authentication."""
@@ -33,3 +38,6 @@ class TrustedTenant:
         self, connection: HTTPConnection, init_payload: Mapping[str, Any] | None = None
     ) -> Principal:
         return Principal.system(self._tenant)
+
+    async def still_valid(self, principal: Principal) -> bool:
+        return True

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from graph.errors import DomainError
+from graphql_api import apikey_cli
+from graphql_api.auth_setup import check_insecure_dev
 from graphql_api.backends import backend_config, make_embedder
 from graphql_api.hardening import validate_settings
 from graphql_api.load_shedding import check_limits
@@ -32,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
     serve.add_argument("--data-dir", type=Path, help="folder of the embedded store")
     serve.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--insecure-dev",
+        action="store_true",
+        default=None,
+        help="allow requests without credentials (as admin); loopback addresses only",
+    )
 
     migrate = verbs.add_parser(
         "migrate",
@@ -73,6 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     subject.add_argument("--entity-id", help="erase this entity and its facts")
     forget.add_argument("--tenant", default="default", help="tenant (default: default)")
     _backup_verbs(verbs)
+    apikey_cli.add_parser(verbs)
     return parser
 
 
@@ -148,8 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=getattr(args, "port", None),
             data_dir=args.data_dir,
             log_level=getattr(args, "log_level", None),
+            insecure_dev=getattr(args, "insecure_dev", None),
         )
         validate_settings(settings)
+        check_insecure_dev(settings)
     except SettingsError as exc:
         print(f"agentmem: {exc}", file=sys.stderr)
         return 2
@@ -178,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from graphql_api.forget_cli import forget
 
         return asyncio.run(forget(settings, args.tenant, args.user_id, args.entity_id))
+    if args.verb == "apikey":
+        return asyncio.run(apikey_cli.run(settings, args))
     return 2
 
 

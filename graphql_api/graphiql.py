@@ -1,4 +1,9 @@
-"""The GraphiQL page, opened on an example that runs against an empty server."""
+"""The GraphiQL page, opened on an example that runs against an empty server.
+
+The page needs no credentials; its queries do. The headers editor opens
+first, with an ``Authorization`` header to fill in, and subscriptions send
+the edited headers as the WebSocket ``connection_init`` payload.
+"""
 
 from __future__ import annotations
 
@@ -32,9 +37,26 @@ query Recall {
 """
 
 _EXAMPLE_LITERAL = re.compile(r"const EXAMPLE_QUERY = `.*?`;", re.DOTALL)
+_FETCHER = re.compile(r"const fetcher = GraphiQL\.createFetcher\(\{.*?\}\);", re.DOTALL)
+_HEADERS_STATE = "React.useState(parameters.headers)"
+_TOOLS_VISIBLE = "defaultEditorToolsVisibility: true"
+
+HEADERS_TEMPLATE = '{"Authorization": "Bearer <paste an API key>"}'
+
+_FETCHER_WITH_CREDENTIALS = """const fetcher = (params, options) =>
+        GraphiQL.createFetcher({
+          url: fetchURL,
+          headers: defaultHeaders,
+          subscriptionUrl,
+          wsConnectionParams: (options && options.headers) || {},
+        })(params, options);"""
 
 
 def graphiql_html() -> str:
     html = get_graphql_ide_html("graphiql")
     literal = "const EXAMPLE_QUERY = `" + EXAMPLE.replace("`", "\\`") + "`;"
-    return _EXAMPLE_LITERAL.sub(lambda _: literal, html, count=1)
+    html = _EXAMPLE_LITERAL.sub(lambda _: literal, html, count=1)
+    html = _FETCHER.sub(lambda _: _FETCHER_WITH_CREDENTIALS, html, count=1)
+    default_headers = f"React.useState(parameters.headers || {HEADERS_TEMPLATE!r})"
+    html = html.replace(_HEADERS_STATE, default_headers)
+    return html.replace(_TOOLS_VISIBLE, 'defaultEditorToolsVisibility: "headers"')

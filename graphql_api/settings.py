@@ -84,6 +84,21 @@ class Settings:
     readiness_cache_seconds: float = 2.0
     backup_key: str | None = field(default=None, repr=False)
     """AGENTMEM_BACKUP_KEY: 64 hex digits (raw AES-256 key) or a passphrase."""
+    # Authentication (docs/authentication.md).
+    jwt_secret: str | None = field(default=None, repr=False)
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = 30
+    jwt_jwks_refresh_seconds: float = 30.0
+    jwt_tenant_claim: str = "tenant"
+    jwt_roles_claim: str = "roles"
+    jwt_scope_claim: str = "scope"
+    jwt_agent_claim: str = "agent_id"
+    jwt_user_claim: str = "user_id"
+    jwt_default_tenant: str | None = None
+    auth_recheck_seconds: float = 5.0
+    insecure_dev: bool = False
 
     @property
     def limits(self) -> Limits:
@@ -119,6 +134,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
 
 def _coerce(name: str, value: Any) -> Any:
     default = getattr(Settings(), name)
+    if isinstance(default, bool):
+        return _boolean(name, value)
     try:
         if name == "data_dir":
             return Path(value)

@@ -73,6 +73,20 @@ DESCRIPTIONS: dict[str, str] = {
     "cors_max_age": "Seconds a browser may cache a CORS preflight answer.",
     "log_format": "`json` (one object per line, with request and trace ids) or `text`; personal data is redacted in both.",
     "readiness_cache_seconds": "Seconds `/readyz` reuses its last dependency check (0: check on every call).",
+    "jwt_secret": "HS256 shared secret: accept JWTs signed with it (docs/authentication.md).",
+    "jwt_jwks_url": "Accept RS256/ES256 JWTs signed by the keys of this JWKS URL (refetched for unknown `kid`s).",
+    "jwt_issuer": "Required `iss` of JWTs; with no JWKS URL, its OpenID discovery document names the keys.",
+    "jwt_audience": "Required `aud` of JWTs.",
+    "jwt_leeway_seconds": "Clock skew allowed when checking `exp` and `nbf`.",
+    "jwt_jwks_refresh_seconds": "Least time between two fetches of the JWKS (an unknown `kid` triggers one).",
+    "jwt_tenant_claim": "JWT claim naming the tenant.",
+    "jwt_roles_claim": "JWT claim listing the roles (a list or a space-separated string).",
+    "jwt_scope_claim": "JWT claim listing the scopes.",
+    "jwt_agent_claim": "JWT claim that limits the caller to one agent's memories.",
+    "jwt_user_claim": "JWT claim that limits the caller to memories about one user.",
+    "jwt_default_tenant": "Tenant of JWTs without a tenant claim; unset, such tokens are refused.",
+    "auth_recheck_seconds": "How often a live WebSocket re-checks its credentials (expiry, revocation).",
+    "insecure_dev": "Anonymous requests act as admin of `tenant` (`--insecure-dev`); loopback only.",
 }
 """One line per setting: what it does, in the operator's words."""
 

@@ -13,7 +13,11 @@ HTTP behaviour:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -22,11 +26,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types import ExecutionResult
 
+from graph.access.principal import Principal
+from graph.errors import DomainError, Unauthenticated
 from graph.memory_graph import MemoryGraph
 from graphql_api.authentication import Authenticator
 from graphql_api.graphiql import graphiql_html
@@ -34,6 +41,8 @@ from graphql_api.hardening import http_status
 from graphql_api.persisted import PersistedQueries, PersistedQueryError
 from resolvers.context import RequestContext
 from schema.errors import coded
+
+log = logging.getLogger(__name__)
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 JSON = "application/json"
@@ -53,6 +62,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         *,
         graphiql: bool = True,
         persisted: PersistedQueries | None = None,
+        recheck_seconds: float = 5.0,
     ) -> None:
         super().__init__(
             schema,
@@ -62,20 +72,32 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         )
         self._graph = graph
         self._authenticator = authenticator
+        self._recheck_seconds = recheck_seconds
+        self._graphiql = graphiql
         self._ide_html = graphiql_html()
         self._persisted = persisted
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                watcher = scope.get(_WATCHER)
+                if watcher is not None:
+                    watcher.cancel()
             return
         request = Request(scope, receive=receive)
+        if self._graphiql and _wants_ide(request):
+            await HTMLResponse(self._ide_html)(scope, receive, send)
+            return
         try:
             response = await self.run(request)
         except HTTPException as exc:
             response = self._http_error(request, exc.status_code, exc.reason)
         except PersistedQueryError as exc:
             response = self._http_error(request, exc.status, exc.message, exc.code)
+        except Unauthenticated as exc:
+            response = self._unauthenticated(request, exc)
         await response(scope, receive, send)
 
     async def parse_http_body(
@@ -102,11 +124,49 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         if isinstance(request, Request) and isinstance(response, Response):
             response.media_type = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
             request.state.sub_response = response
-        principal = await self._authenticator.authenticate(request)
+        if isinstance(request, WebSocket):
+            # Credentials arrive with connection_init: see on_ws_connect.
+            principal = Principal("unauthenticated", "", frozenset(), kind="anonymous")
+        else:
+            principal = await self._authenticator.authenticate(request)
         context = RequestContext.create(self._graph, principal, request, response)
         if isinstance(request, Request):
             request.state.context = context
         return context
+
+    async def on_ws_connect(self, context: RequestContext) -> None:
+        """Authenticate a WebSocket from its ``connection_init`` payload (or
+        its upgrade headers); refused connections close with 4403. Accepted
+        ones are watched: when their credentials expire or are revoked, the
+        socket closes with 4403."""
+        websocket: WebSocket = context.request
+        try:
+            principal = await self._authenticator.authenticate(
+                websocket, context.connection_params or {}
+            )
+        except DomainError as exc:
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from exc
+        context.become(principal)
+        watcher = asyncio.create_task(self._watch(websocket, principal))
+        websocket.scope[_WATCHER] = watcher
+
+    async def _watch(self, websocket: WebSocket, principal: Principal) -> None:
+        """Close ``websocket`` with 4403 once ``principal`` no longer holds."""
+        while True:
+            delay = self._recheck_seconds
+            if principal.expires_at is not None:
+                left = (principal.expires_at - datetime.now(UTC)).total_seconds()
+                delay = max(0.0, min(delay, left))
+            await asyncio.sleep(delay)
+            try:
+                valid = await self._authenticator.still_valid(principal)
+            except DomainError:
+                continue  # the key store is briefly unavailable: keep the socket
+            if not valid:
+                log.info("closing a WebSocket whose credentials expired or were revoked")
+                with contextlib.suppress(Exception):
+                    await websocket.close(code=4403, reason="Forbidden")
+                return
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return HTMLResponse(self._ide_html)
@@ -148,6 +208,13 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         return response
 
     @staticmethod
+    def _unauthenticated(request: Request, exc: Unauthenticated) -> Response:
+        media = GRAPHQL_RESPONSE if wants_graphql_response(request) else JSON
+        body = {"errors": [{"message": exc.message, "extensions": {"code": exc.code}}]}
+        headers = {"WWW-Authenticate": 'Bearer realm="agentmem"'}
+        return JSONResponse(body, status_code=401, media_type=media, headers=headers)
+
+    @staticmethod
     def _http_error(
         request: Request, status: int, reason: str, code: str = "BAD_USER_INPUT"
     ) -> Response:
@@ -155,3 +222,17 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         body = {"errors": [{"message": reason, "extensions": {"code": code}}]}
         headers = {"Allow": "POST"} if status == 405 else None
         return JSONResponse(body, status_code=status, media_type=media, headers=headers)
+
+
+_WATCHER = "agentmem.credential_watcher"
+"""Scope key of a WebSocket's credential watcher task (cancelled on close)."""
+
+
+def _wants_ide(request: Request) -> bool:
+    """A browser asking for GraphiQL: served without credentials (the page
+    itself holds no data; the user pastes a key into its headers editor)."""
+    return (
+        request.method == "GET"
+        and "query" not in request.query_params
+        and "text/html" in request.headers.get("accept", "")
+    )

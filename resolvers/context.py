@@ -23,6 +23,8 @@ class RequestContext:
     degraded: set[str] = field(default_factory=set)
     """Features answered in a degraded way (reported in the response's extensions)."""
     policy: Policy = field(default_factory=Policy)
+    connection_params: dict[str, Any] | None = None
+    """A WebSocket's ``connection_init`` payload (set by Strawberry)."""
 
     @property
     def tenant(self) -> str:
@@ -47,3 +49,9 @@ class RequestContext:
             principal = Principal.system(principal)
         loaders = Loaders(graph, principal.tenant, RowScope.of(principal))
         return cls(graph, principal, loaders, request, response, policy=policy or Policy())
+
+    def become(self, principal: Principal) -> None:
+        """Act for ``principal`` from now on (a WebSocket authenticates after
+        its context exists); loaders are rebuilt for its tenant and scope."""
+        self.principal = principal
+        self.loaders = Loaders(self.graph, principal.tenant, RowScope.of(principal))

@@ -9,13 +9,14 @@ import strawberry
 from strawberry.scalars import JSON
 
 from resolvers.arguments import aware, given
+from schema.apikeys import ApiKeyMutations
 from schema.forget import forget
 from schema.inputs import AddMemoryInput, UpdateMemoryInput
 from schema.types import Agent, Ctx, Fact, Memory, Relation
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ApiKeyMutations):
     forget = strawberry.mutation(
         resolver=forget,
         description=(

@@ -7,6 +7,7 @@ import strawberry
 from graph.model import SearchMode as DomainSearchMode
 from graph.services.search import SearchRequest
 from resolvers.arguments import given
+from schema.apikeys import ApiKeyQueries
 from schema.enums import SearchMode
 from schema.inputs import MemoryFilter, memory_filter
 from schema.types import (
@@ -25,7 +26,7 @@ from schema.types import (
 
 
 @strawberry.type
-class Query:
+class Query(ApiKeyQueries):
     @strawberry.field(description="Any object by its global id.")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
         found = await info.context.loaders.node.load(str(id))

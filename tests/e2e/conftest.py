@@ -27,7 +27,7 @@ def post(
     return httpx.post(
         server.url,
         json={"query": query, "variables": variables or {}},
-        headers={"accept": "application/graphql-response+json", **headers},
+        headers={"accept": "application/graphql-response+json", **server.headers, **headers},
         timeout=30,
     )
 

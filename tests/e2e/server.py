@@ -39,6 +39,7 @@ def server_env(backend_name: str, tenant: str) -> dict[str, str]:
             if variable not in used:
                 env.pop(variable, None)
     env["AGENTMEM_TENANT"] = tenant
+    env["AGENTMEM_AUTH_RECHECK_SECONDS"] = "0.5"
     return env
 
 
@@ -54,6 +55,8 @@ class ServerProcess:
         self.env = server_env(backend_name, self.tenant)
         self.process: subprocess.Popen[bytes] | None = None
         self.log = data_dir.parent / f"server-{self.port}.log"
+        self.api_key: str | None = None
+        """An admin key of the tenant: the bootstrap key the first start wrote."""
 
     @property
     def url(self) -> str:
@@ -62,6 +65,21 @@ class ServerProcess:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/graphql"
+
+    @property
+    def bootstrap_key_file(self) -> Path:
+        return self.data_dir / "bootstrap-admin.key"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """Credentials for requests (``Authorization: Bearer <admin key>``)."""
+        assert self.api_key is not None, "the server wrote no bootstrap key (tenant has keys)"
+        return {"authorization": f"Bearer {self.api_key}"}
+
+    @property
+    def init_payload(self) -> dict[str, str]:
+        """Credentials for a WebSocket's ``connection_init``."""
+        return dict(self.headers)
 
     def start(self, timeout: float = 60.0) -> None:
         command = [
@@ -84,6 +102,8 @@ class ServerProcess:
                 raise RuntimeError(f"server exited early:\n{self.log.read_text()}")
             try:
                 if httpx.get(f"http://127.0.0.1:{self.port}/livez", timeout=1).status_code == 200:
+                    if self.api_key is None and self.bootstrap_key_file.exists():
+                        self.api_key = self.bootstrap_key_file.read_text().strip()
                     return
             except httpx.TransportError:
                 time.sleep(0.1)

@@ -21,6 +21,7 @@ def two_servers(tmp_path: Path, backend_name: str) -> Iterator[tuple[ServerProce
     first = ServerProcess(tmp_path / "a", backend_name)
     second = ServerProcess(tmp_path / "b", backend_name, tenant=first.tenant)
     first.start()
+    second.api_key = first.api_key  # one tenant in one store: the first start's key
     try:
         second.start()
         try:

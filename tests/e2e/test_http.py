@@ -29,7 +29,7 @@ def test_plain_json_clients_get_application_json(server: ServerProcess) -> None:
     response = httpx.post(
         server.url,
         json={"query": "{ memories { totalCount } }"},
-        headers={"accept": "application/json"},
+        headers={"accept": "application/json", **server.headers},
     )
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
@@ -42,7 +42,9 @@ def test_invalid_document_is_400_for_graphql_response_clients_and_200_for_json(
     assert modern.status_code == 400
     assert modern.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     legacy = httpx.post(
-        server.url, json={"query": "{ memories { nope } }"}, headers={"accept": "application/json"}
+        server.url,
+        json={"query": "{ memories { nope } }"},
+        headers={"accept": "application/json", **server.headers},
     )
     assert legacy.status_code == 200
     assert legacy.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -52,7 +54,11 @@ def test_unparsable_body_is_a_json_400_with_a_code(server: ServerProcess) -> Non
     response = httpx.post(
         server.url,
         content=b"{not json",
-        headers={"content-type": "application/json", "accept": "application/graphql-response+json"},
+        headers={
+            "content-type": "application/json",
+            "accept": "application/graphql-response+json",
+            **server.headers,
+        },
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
@@ -62,14 +68,14 @@ def test_queries_work_over_get_but_mutations_do_not(server: ServerProcess) -> No
     query = httpx.get(
         server.url,
         params={"query": "{ memories { totalCount } }"},
-        headers={"accept": "application/graphql-response+json"},
+        headers={"accept": "application/graphql-response+json", **server.headers},
     )
     assert query.status_code == 200 and "data" in query.json()
     before = data_of(post(server, "{ memories { totalCount } }"))["memories"]["totalCount"]
     mutation = httpx.get(
         server.url,
         params={"query": 'mutation { addMemory(input: {content: "via get"}) { id } }'},
-        headers={"accept": "application/graphql-response+json"},
+        headers={"accept": "application/graphql-response+json", **server.headers},
     )
     assert mutation.status_code == 405
     assert mutation.headers["allow"] == "POST"

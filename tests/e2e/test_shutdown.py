@@ -21,12 +21,13 @@ ADD = 'mutation { addMemory(input: {content: "written while the server stops"}) 
 SERVICE_RESTART = 1012
 
 
-def start_slow_request(port: int) -> tuple[socket.socket, bytes]:
+def start_slow_request(port: int, api_key: str) -> tuple[socket.socket, bytes]:
     """Send a request's headers and half its body; returns the socket and
     the rest of the body. The server has begun the request but cannot finish it."""
     body = json.dumps({"query": ADD}).encode()
     head = (
         f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {api_key}\r\n"
         "Content-Type: application/json\r\nAccept: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode()
@@ -64,12 +65,13 @@ async def test_sigterm_drains_the_request_closes_subscriptions_and_exits_zero(
     assert process is not None
     try:
         ws = await connect(server.ws_url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
-        await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+        await ws.send(json.dumps({"type": "connection_init", "payload": server.init_payload}))
         assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
         await asyncio.sleep(0.3)  # the server registers the subscriber
 
-        sock, rest = start_slow_request(server.port)
+        assert server.api_key is not None
+        sock, rest = start_slow_request(server.port, server.api_key)
         await asyncio.sleep(0.3)  # the server has read the headers: the request is in flight
         process.send_signal(signal.SIGTERM)
 

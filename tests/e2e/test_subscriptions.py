@@ -21,7 +21,7 @@ async def open_subscription(
     server: ServerProcess, protocol: str, variables: dict[str, Any]
 ) -> ClientConnection:
     ws = await connect(server.ws_url, subprotocols=[protocol])  # type: ignore[list-item]
-    await ws.send(json.dumps({"type": "connection_init", "payload": {}}))
+    await ws.send(json.dumps({"type": "connection_init", "payload": server.init_payload}))
     ack = json.loads(await asyncio.wait_for(ws.recv(), 5))
     assert ack["type"] == "connection_ack"
     start = "subscribe" if protocol == "graphql-transport-ws" else "start"
@@ -47,7 +47,9 @@ async def next_event(ws: ClientConnection, timeout: float) -> dict[str, Any]:
 async def gql(
     client: httpx.AsyncClient, server: ServerProcess, query: str, **variables: Any
 ) -> Any:
-    response = await client.post(server.url, json={"query": query, "variables": variables})
+    response = await client.post(
+        server.url, json={"query": query, "variables": variables}, headers=server.headers
+    )
     body = response.json()
     assert "errors" not in body, body
     return body["data"]

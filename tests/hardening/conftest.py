@@ -34,8 +34,11 @@ async def serve(tmp_path: Path) -> AsyncIterator[Serve]:
             settings = Settings(data_dir=started[-1])
             app = create_app(settings.with_overrides(**values))
             await stack.enter_async_context(app.router.lifespan_context(app))
+            key = (started[-1] / "bootstrap-admin.key").read_text().strip()
             client = httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+                transport=httpx.ASGITransport(app=app),
+                base_url="http://testserver",
+                headers={"authorization": f"Bearer {key}"},
             )
             return await stack.enter_async_context(client)
 

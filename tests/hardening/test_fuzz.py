@@ -112,6 +112,8 @@ def test_generated_operations_never_break_the_server(tmp_path: Path) -> None:
     app = create_app(Settings(data_dir=tmp_path / "data"))
     database = tmp_path / "data" / DATABASE_FILE
     with TestClient(app) as client:
+        key = (tmp_path / "data" / "bootstrap-admin.key").read_text().strip()
+        client.headers["authorization"] = f"Bearer {key}"
         seed = 'mutation { addMemory(input: {content: "Ada likes tea", tags: ["t"]}) { id } }'
         assert client.post("/graphql", json={"query": seed}).status_code == 200
 

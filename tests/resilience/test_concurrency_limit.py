@@ -60,8 +60,12 @@ async def client_for(tmp_path: Path) -> AsyncIterator[AppClient]:
         lifespan = app.router.lifespan_context(app)
         await lifespan.__aenter__()
         stack.append(lifespan)
+        key = (tmp_path / "data" / "bootstrap-admin.key").read_text().strip()
         client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://test", timeout=60
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://test",
+            timeout=60,
+            headers={"authorization": f"Bearer {key}"},
         )
         stack.append(client)
         return client
