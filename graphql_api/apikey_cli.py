@@ -89,14 +89,14 @@ async def _act(graph: MemoryGraph, tenant: str, args: argparse.Namespace) -> int
         _print_issued(issued)
     elif args.action == "list":
         print(f"{'id':<16}  {'name':<20} {'roles':<16} {'created':<20} {'expires':<20} state")
-        for key in await graph.apikeys.list(tenant):
+        for key in await graph.apikeys.list(admin):
             print(_row(key))
     elif args.action == "revoke":
-        key = await graph.apikeys.revoke(tenant, args.id)
+        key = await graph.apikeys.revoke(admin, args.id)
         await graph.audit.record(admin, "apikey.revoke", [key.id])
         print(f"revoked {key.id}")
     elif args.action == "rotate":
-        issued = await graph.apikeys.rotate(tenant, args.id)
+        issued = await graph.apikeys.rotate(admin, args.id)
         await graph.audit.record(admin, "apikey.rotate", [args.id, issued.key.id])
         print(f"revoked {args.id}")
         _print_issued(issued)

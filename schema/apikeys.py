@@ -70,7 +70,7 @@ class ApiKeyQueries:
     async def api_keys(self, info: Ctx) -> list[ApiKey]:
         ctx = info.context
         ctx.policy.require(ctx.principal, APIKEY_ADMIN)
-        return [ApiKey.wrap(key) for key in await ctx.graph.apikeys.list(ctx.tenant)]
+        return [ApiKey.wrap(key) for key in await ctx.graph.apikeys.list(ctx.principal)]
 
 
 @strawberry.type
@@ -99,7 +99,7 @@ class ApiKeyMutations:
     async def revoke_api_key(self, info: Ctx, id: strawberry.ID) -> ApiKey:
         ctx = info.context
         ctx.policy.require(ctx.principal, APIKEY_ADMIN)
-        key = await ctx.graph.apikeys.revoke(ctx.tenant, str(id))
+        key = await ctx.graph.apikeys.revoke(ctx.principal, str(id))
         await ctx.graph.audit.record(ctx.principal, "apikey.revoke", [key.id])
         return ApiKey.wrap(key)
 
@@ -107,6 +107,6 @@ class ApiKeyMutations:
     async def rotate_api_key(self, info: Ctx, id: strawberry.ID) -> IssuedApiKey:
         ctx = info.context
         ctx.policy.require(ctx.principal, APIKEY_ADMIN)
-        issued = await ctx.graph.apikeys.rotate(ctx.tenant, str(id))
+        issued = await ctx.graph.apikeys.rotate(ctx.principal, str(id))
         await ctx.graph.audit.record(ctx.principal, "apikey.rotate", [str(id), issued.key.id])
         return IssuedApiKey.wrap(issued)

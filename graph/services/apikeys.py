@@ -67,21 +67,27 @@ class ApiKeyService:
         await self._store.insert_api_key(key)
         return IssuedKey(key, token)
 
-    async def list(self, tenant: str) -> list[ApiKey]:
-        return await self._store.list_api_keys(tenant)
+    async def list(self, caller: Principal) -> list[ApiKey]:
+        """The keys ``caller`` may manage: its tenant's, within its own scope."""
+        keys = await self._store.list_api_keys(caller.tenant)
+        return [key for key in keys if _manageable(caller, key)]
 
-    async def revoke(self, tenant: str, key_id: str) -> ApiKey:
-        """Revoke a key of ``tenant`` (again is harmless); ``NOT_FOUND`` otherwise."""
-        key = await self._store.revoke_api_key(tenant, key_id, _now())
-        if key is None:
+    async def revoke(self, caller: Principal, key_id: str) -> ApiKey:
+        """Revoke a key ``caller`` may manage (again is harmless); ``NOT_FOUND``
+        otherwise, alike for keys of other tenants or scopes and unknown ids."""
+        key = await self._store.get_api_key(key_id)
+        revoked = None
+        if key is not None and _manageable(caller, key):
+            revoked = await self._store.revoke_api_key(caller.tenant, key_id, _now())
+        if revoked is None:
             raise NotFound(f"No API key with id {key_id!r}.", id=key_id)
-        return key
+        return revoked
 
-    async def rotate(self, tenant: str, key_id: str) -> IssuedKey:
+    async def rotate(self, caller: Principal, key_id: str) -> IssuedKey:
         """A new key with the same name, roles, scope and lifetime; the old one
         is revoked in the same transaction."""
         old = await self._store.get_api_key(key_id)
-        if old is None or old.tenant != tenant or old.revoked_at is not None:
+        if old is None or not _manageable(caller, old) or old.revoked_at is not None:
             raise NotFound(f"No live API key with id {key_id!r}.", id=key_id)
         now = _now()
         new_id, secret, token = new_secret()
@@ -120,6 +126,15 @@ class ApiKeyService:
         if await self._store.count_api_keys(tenant) > 0:
             return None
         return await self.create(Principal.system(tenant), "bootstrap admin", ["admin"])
+
+
+def _manageable(caller: Principal, key: ApiKey) -> bool:
+    """Same tenant, and inside the caller's agent and user scope."""
+    return (
+        key.tenant == caller.tenant
+        and caller.agent_id in (None, key.agent_id)
+        and caller.user_id in (None, key.user_id)
+    )
 
 
 def _name(name: str) -> str:

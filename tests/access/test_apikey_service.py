@@ -58,26 +58,27 @@ async def test_a_wrong_secret_for_a_real_id_is_unauthenticated(service: ApiKeySe
 async def test_revoked_keys_stop_working_and_stay_listed(service: ApiKeyService) -> None:
     issued = await service.create(ADMIN, "k", ["reader"])
     principal = await service.verify(issued.token)
-    revoked = await service.revoke("acme", issued.key.id)
+    revoked = await service.revoke(ADMIN, issued.key.id)
     assert revoked.revoked_at is not None
     assert not await service.still_valid(principal)
     with pytest.raises(Unauthenticated):
         await service.verify(issued.token)
-    assert [k.id for k in await service.list("acme")] == [issued.key.id]
+    assert [k.id for k in await service.list(ADMIN)] == [issued.key.id]
 
 
 async def test_another_tenant_cannot_revoke_or_rotate_a_key(service: ApiKeyService) -> None:
     issued = await service.create(ADMIN, "k", ["reader"])
+    other = Principal.system("other")
     with pytest.raises(NotFound):
-        await service.revoke("other", issued.key.id)
+        await service.revoke(other, issued.key.id)
     with pytest.raises(NotFound):
-        await service.rotate("other", issued.key.id)
+        await service.rotate(other, issued.key.id)
     assert await service.verify(issued.token)
 
 
 async def test_rotation_issues_a_like_key_and_retires_the_old(service: ApiKeyService) -> None:
     old = await service.create(ADMIN, "svc", ["writer"], expires_in=timedelta(days=30))
-    new = await service.rotate("acme", old.key.id)
+    new = await service.rotate(ADMIN, old.key.id)
     assert new.token != old.token and new.key.id != old.key.id
     assert (new.key.name, new.key.roles, new.key.tenant) == ("svc", {"writer"}, "acme")
     assert new.key.expires_at is not None
@@ -86,7 +87,7 @@ async def test_rotation_issues_a_like_key_and_retires_the_old(service: ApiKeySer
     with pytest.raises(Unauthenticated):
         await service.verify(old.token)
     with pytest.raises(NotFound):
-        await service.rotate("acme", old.key.id)
+        await service.rotate(ADMIN, old.key.id)
 
 
 async def test_an_expired_key_is_unauthenticated(
@@ -111,6 +112,21 @@ async def test_a_scoped_creator_cannot_mint_a_wider_key(service: ApiKeyService) 
         await service.create(scoped, "escape", ["reader"], agent_id="agt_b")
 
 
+async def test_a_scoped_admin_manages_only_keys_inside_its_scope(service: ApiKeyService) -> None:
+    wide = await service.create(ADMIN, "tenant-wide", ["admin"])
+    other_agent = await service.create(ADMIN, "b's", ["reader"], agent_id="agt_b")
+    own = await service.create(ADMIN, "a's", ["reader"], agent_id="agt_a")
+    scoped = Principal("apikey:x", "acme", frozenset({"admin"}), agent_id="agt_a")
+    assert [k.id for k in await service.list(scoped)] == [own.key.id]
+    for key in (wide, other_agent):
+        with pytest.raises(NotFound):
+            await service.revoke(scoped, key.key.id)
+        with pytest.raises(NotFound):
+            await service.rotate(scoped, key.key.id)
+        assert await service.verify(key.token)
+    assert (await service.revoke(scoped, own.key.id)).revoked_at is not None
+
+
 @pytest.mark.parametrize(
     ("name", "roles", "expires_in"),
     [
@@ -126,7 +142,7 @@ async def test_bad_key_requests_are_refused_and_store_nothing(
 ) -> None:
     with pytest.raises(BadInput):
         await service.create(ADMIN, name, roles, expires_in=expires_in)
-    assert await service.list("acme") == []
+    assert await service.list(ADMIN) == []
 
 
 async def test_bootstrap_creates_one_admin_key_per_tenant_only_once(
@@ -135,5 +151,5 @@ async def test_bootstrap_creates_one_admin_key_per_tenant_only_once(
     first = await service.bootstrap("fresh")
     assert first is not None and first.key.roles == {"admin"}
     assert (await service.verify(first.token)).tenant == "fresh"
-    await service.revoke("fresh", first.key.id)
+    await service.revoke(Principal.system("fresh"), first.key.id)
     assert await service.bootstrap("fresh") is None

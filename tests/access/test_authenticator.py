@@ -116,7 +116,7 @@ async def test_revocation_and_expiry_end_validity(
     principal = await authenticator.authenticate(connection(authorization=f"Bearer {token}"))
     assert await authenticator.still_valid(principal)
     assert principal.credential_id is not None
-    await graph.apikeys.revoke("acme", principal.credential_id)
+    await graph.apikeys.revoke(Principal.system("acme"), principal.credential_id)
     assert not await authenticator.still_valid(principal)
     claims = {"sub": "svc", "tenant": "acme", "exp": int(time.time()) + 1}
     short = jwt.encode({"alg": "HS256"}, claims, OctKey.import_key(SECRET))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -34,13 +35,20 @@ ADMIN = frozenset({"admin"})
 VICTIM_ADMIN = Principal.system(VICTIM)
 SECRET_WORDS = ("orchid", "hyacinth")
 
-KINDS = {
+KINDS: dict[str, NodeKind | None] = {
     "memory": NodeKind.MEMORY,
     "agent": NodeKind.AGENT,
     "relation": NodeKind.RELATION,
     "entity": NodeKind.ENTITY,
     "fact": NodeKind.FACT,
+    "apikey": None,
 }
+"""Victim target kinds; ``None`` for API keys, whose ids are not node ids."""
+
+
+def fake_id(kind: str) -> str:
+    node_kind = KINDS[kind]
+    return secrets.token_hex(8) if node_kind is None else new_id(node_kind)
 
 
 @dataclass(frozen=True)
@@ -217,6 +225,19 @@ MATRIX: dict[str, list[Probe]] = {
         # (the snapshot proves it); user-bound credentials are refused for any other user.
         probe('mutation { forget(userId: "victim-user") { memories versions relations facts } }'),
     ],
+    "Query.apiKeys": [probe("{ apiKeys { id name roles agentId userId } }")],
+    "Mutation.createApiKey": [
+        probe(
+            'mutation { createApiKey(input: {name: "k", roles: ["reader"]}) { key { id } } }',
+            creates=True,
+        )
+    ],
+    "Mutation.revokeApiKey": [
+        probe("mutation($apikey: ID!) { revokeApiKey(id: $apikey) { id name } }", "apikey")
+    ],
+    "Mutation.rotateApiKey": [
+        probe("mutation($apikey: ID!) { rotateApiKey(id: $apikey) { token } }", "apikey")
+    ],
     "Subscription.memoryEvents": [
         probe("subscription($agent: ID!) { memoryEvents(agentId: $agent) { kind } }", "agent"),
         probe("subscription { memoryEvents { kind memory { id content } } }", creates=True),
@@ -279,6 +300,12 @@ async def seed_victim(gql: Gql) -> Victim:
             {"s": memory, "t": other},
         )
     )["relate"]["id"]
+    key = ok(
+        await run(
+            'mutation { createApiKey(input: {name: "victim orchid key", roles: ["writer"]}) {'
+            " key { id } } }"
+        )
+    )["createApiKey"]["key"]["id"]
     fact = ok(
         await run(
             'mutation($m: ID!) { addFact(subject: "Grower", predicate: "GROWS",'
@@ -292,6 +319,7 @@ async def seed_victim(gql: Gql) -> Victim:
         "relation": relation,
         "entity": fact["subject"]["id"],
         "fact": fact["id"],
+        "apikey": key,
     }
     return Victim(ids, [other])
 
@@ -306,10 +334,11 @@ async def make_intruder(gql: Gql, name: str) -> Intruder:
             )
         )["createAgent"]["id"]
         principal = Principal("apikey:agent", VICTIM, ADMIN, agent_id=agent)
-        intruder = Intruder(name, principal, frozenset({"memory", "agent", "relation"}))
+        hidden = frozenset({"memory", "agent", "relation", "apikey"})
+        intruder = Intruder(name, principal, hidden)
     else:
         principal = Principal("apikey:user", VICTIM, ADMIN, user_id="intruder-user")
-        intruder = Intruder(name, principal, frozenset({"memory", "relation"}))
+        intruder = Intruder(name, principal, frozenset({"memory", "relation", "apikey"}))
     own = ok(
         await gql(
             'mutation { addMemory(input: {content: "intruder own"}) { id } }',
@@ -378,7 +407,7 @@ async def test_the_victims_data_does_not_exist_for_an_intruder(
                     continue  # names a target this intruder may see by design
                 leak_only = True
             checked += 1
-            fakes = {kind: new_id(KINDS[kind]) for kind in item.uses}
+            fakes = {kind: fake_id(kind) for kind in item.uses}
             real = {**{k: victim.ids[k] for k in item.uses}, "own": intruder.own_memory}
             fake = {**fakes, "own": intruder.own_memory}
             with_real = await run_probe(gql, memory_graph, intruder, item, real)
@@ -408,6 +437,8 @@ async def test_the_victims_data_does_not_exist_for_an_intruder(
     # user-bound intruder's own to the victim's agent); the seeded ones are untouched.
     before["memories"] = after["memories"] = None
     assert after == before
+    keys = await memory_graph.apikeys.list(VICTIM_ADMIN)
+    assert [k.revoked_at for k in keys if k.id == victim.ids["apikey"]] == [None]
 
 
 def root_fields() -> set[str]:
@@ -432,8 +463,8 @@ def test_every_root_field_has_a_probe() -> None:
 def test_every_field_is_probed_for_every_intruder() -> None:
     hidden = {
         "other-tenant": frozenset(KINDS),
-        "other-agent": frozenset({"memory", "agent", "relation"}),
-        "other-user": frozenset({"memory", "relation"}),
+        "other-agent": frozenset({"memory", "agent", "relation", "apikey"}),
+        "other-user": frozenset({"memory", "relation", "apikey"}),
     }
     for name, kinds in hidden.items():
         unprobed = [
