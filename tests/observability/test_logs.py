@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import secrets
 import subprocess
 import sys
 import time
@@ -102,7 +103,7 @@ def test_unknown_log_format_is_refused() -> None:
 def logging_server(tmp_path: Path, backend_name: str) -> Iterator[tuple[str, Path]]:
     port = free_port()
     log_file = tmp_path / "server.log"
-    env = server_env(backend_name, "logs-test")
+    env = server_env(backend_name, f"logs-{secrets.token_hex(4)}")
     env["AGENTMEM_LOG_FORMAT"] = "json"
     command = [
         sys.executable, "-m", "graphql_api.cli", "serve", "--port", str(port),
@@ -133,7 +134,11 @@ def test_server_access_log_is_json_with_the_request_id_and_no_query_string(
     response = httpx.get(
         f"{base}/graphql",
         params={"query": "{ __typename }", "variables": '{"mail": "jane.doe@example.com"}'},
-        headers={"X-Request-ID": "req-access-1", "accept": "application/json"},
+        headers={
+            "X-Request-ID": "req-access-1",
+            "accept": "application/json",
+            "authorization": f"Bearer {(log_file.parent / 'data' / 'bootstrap-admin.key').read_text().strip()}",
+        },
         timeout=30,
     )
     assert response.status_code == 200
@@ -153,7 +158,8 @@ def test_server_access_log_is_json_with_the_request_id_and_no_query_string(
     assert "jane.doe" not in log_file.read_text()
     assert "__typename" not in log_file.read_text()
     every = [line for line in log_file.read_text().splitlines() if line.strip()]
-    assert all(line.startswith("{") for line in every if "AgentMem GraphQL on" not in line), every
+    printed = ("AgentMem GraphQL on", "Bootstrap admin key for tenant")  # plain stdout notices
+    assert all(line.startswith("{") for line in every if not line.startswith(printed)), every
 
 
 def test_access_lines_drop_the_client_address_and_scan_unknown_paths(
