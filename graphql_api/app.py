@@ -15,8 +15,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph.access import log_filter
 from graph.memory_graph import MemoryGraph
 from graphql_api import metrics
+from graphql_api.access import load_access
 from graphql_api.auth_setup import make_authenticator, write_bootstrap_key
 from graphql_api.backends import backend_config, open_graph
 from graphql_api.hardening import (
@@ -54,6 +56,7 @@ def create_app(settings: Settings) -> Starlette:
     rate_limiter = make_rate_limiter(settings)
     allowed = allow_list(settings)
     schema = build_schema(guard_config(settings, rate_limiter, allowed))
+    access = load_access(settings)
     graphql = _Deferred()
     metrics.install()
     probe = ReadinessProbe(settings.readiness_cache_seconds)
@@ -91,6 +94,7 @@ def create_app(settings: Settings) -> Starlette:
         bootstrap = await write_bootstrap_key(settings, graph)
         if bootstrap is not None:
             print(f"Bootstrap admin key for tenant {settings.tenant!r}: {bootstrap}", flush=True)
+        log_filter.install(log_filter.PiiLogFilter(access.masker))
         graphql.app = GraphQLEndpoint(
             schema,
             graph,
@@ -98,6 +102,7 @@ def create_app(settings: Settings) -> Starlette:
             graphiql=not is_production(settings),
             persisted=persisted_queries(settings, graph.backends.cache, allowed),
             recheck_seconds=settings.auth_recheck_seconds,
+            access=access,
         )
         graphql.graph = graph
         log.info("AgentMem serving on %s", backend_config(settings).name)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from graph.access.policy_file import PolicyError, load_policy
 from graph.errors import DomainError
 from graphql_api import apikey_cli
 from graphql_api.auth_setup import check_insecure_dev
@@ -174,6 +175,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         make_embedder(settings)  # constructing checks the embedder settings; loading is lazy
     except DomainError as exc:
         print(f"agentmem: {exc.message}", file=sys.stderr)
+        return 2
+    try:
+        load_policy(settings.policy_file)
+    except PolicyError as exc:
+        print(f"agentmem: {exc}", file=sys.stderr)
         return 2
     if args.verb == "serve":
         return _serve(settings)

@@ -42,6 +42,9 @@ class Settings:
     max_content_chars: int = _DEFAULT_LIMITS.max_content_chars
     max_page_size: int = _DEFAULT_LIMITS.max_page_size
     max_batch: int = _DEFAULT_LIMITS.max_batch
+    # Authorization and PII (docs/authorization.md)
+    policy_file: str | None = None
+    pii_hash_key: str | None = field(default=None, repr=False)
     # Resilience (docs/resilience.md): timeouts, breakers, retries, load, shutdown.
     neo4j_timeout: float = 15.0
     neo4j_connect_timeout: float = 5.0

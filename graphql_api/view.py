@@ -35,6 +35,7 @@ from strawberry.types import ExecutionResult
 from graph.access.principal import Principal
 from graph.errors import DomainError, Unauthenticated
 from graph.memory_graph import MemoryGraph
+from graphql_api.access import Access
 from graphql_api.authentication import Authenticator
 from graphql_api.graphiql import graphiql_html
 from graphql_api.hardening import http_status
@@ -63,6 +64,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         graphiql: bool = True,
         persisted: PersistedQueries | None = None,
         recheck_seconds: float = 5.0,
+        access: Access | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -74,6 +76,7 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         self._authenticator = authenticator
         self._recheck_seconds = recheck_seconds
         self._graphiql = graphiql
+        self._access = access
         self._ide_html = graphiql_html()
         self._persisted = persisted
 
@@ -129,7 +132,15 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             principal = Principal("unauthenticated", "", frozenset(), kind="anonymous")
         else:
             principal = await self._authenticator.authenticate(request)
-        context = RequestContext.create(self._graph, principal, request, response)
+        access = self._access
+        context = RequestContext.create(
+            self._graph,
+            principal,
+            request,
+            response,
+            policy=access.policy if access else None,
+            masker=access.masker if access else None,
+        )
         if isinstance(request, Request):
             request.state.context = context
         return context

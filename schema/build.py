@@ -12,6 +12,7 @@ from schema.errors import ErrorCodes
 from schema.guard import GuardConfig, QueryGuard
 from schema.mutation import Mutation
 from schema.observability import Observability
+from schema.permissions import Authorization
 from schema.query import Query
 from schema.subscription import Subscription
 from schema.types import Agent, Entity, Fact, Memory, Relation
@@ -37,6 +38,7 @@ def build_schema(guard: GuardConfig | None = None, **options: Any) -> strawberry
             Observability,
             ErrorCodes,
             lambda: QueryGuard(guard_config),  # parses and validates, with caches
+            Authorization,
         ],
         **options,
     )

@@ -4,7 +4,8 @@ stack trace or a driver's message.
 Domain errors keep their message and code. Errors raised before any field
 runs (syntax, validation, variable coercion) are ``BAD_USER_INPUT``.
 Anything else is logged here with its trace and reaches the client as
-``INTERNAL`` with a generic message.
+``INTERNAL`` with a generic message. Personal data in a message or a detail
+is redacted (``[EMAIL]``), whoever the caller: errors are also logged.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from graph.access.masking import Strategy, default_masker
 from graph.errors import DomainError
 
 log = logging.getLogger("agentmem.errors")
@@ -40,6 +42,9 @@ def coded(error: GraphQLError) -> GraphQLError:
         log.error("unhandled error in %s", error.path, exc_info=original)
         extensions = {"code": "INTERNAL"}
         message = INTERNAL_MESSAGE
+    masker = default_masker()
+    message = masker.mask(message, Strategy.REDACT)
+    extensions = masker.mask_json(extensions, Strategy.REDACT)
     return GraphQLError(
         message,
         nodes=error.nodes,

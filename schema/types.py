@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from graph import model
+from graph.access.rules import AGENT_METADATA, MEMORY_CONTENT, MEMORY_METADATA, VERSION_CONTENT
 from graph.errors import BadInput, NotFound
 from resolvers.arguments import aware, given, types_key
 from resolvers.context import RequestContext
@@ -44,8 +45,8 @@ class PageInfo:
 class Agent(Node):
     name: str
     description: str | None
-    metadata: JSON | None
     created_at: datetime
+    raw_metadata: strawberry.Private[model.JSONValue]
 
     @classmethod
     def wrap(cls, agent: model.Agent) -> Agent:
@@ -53,9 +54,16 @@ class Agent(Node):
             id=strawberry.ID(agent.id),
             name=agent.name,
             description=agent.description,
-            metadata=agent.metadata,
+            raw_metadata=agent.metadata,
             created_at=agent.created_at,
         )
+
+    @strawberry.field(description="Null unless the caller may read metadata (`metadata:read`).")
+    def metadata(self, info: Ctx) -> JSON | None:
+        value: JSON | None = info.context.reveal.json(
+            AGENT_METADATA, self.id, None, self.raw_metadata
+        )
+        return value
 
     @strawberry.field(description="This agent's memories, newest first.")
     async def memories(
@@ -79,9 +87,16 @@ class Agent(Node):
 @strawberry.type
 class MemoryVersion:
     version: int
-    content: str | None
     recorded_at: datetime
     expired_at: datetime | None
+    raw_content: strawberry.Private[str]
+    memory: strawberry.Private[model.Memory]
+    """The memory this is a version of: field rules look at its type and sensitivity."""
+
+    @strawberry.field(description="Null when the caller may not read it; personal data masked.")
+    def content(self, info: Ctx) -> str | None:
+        memory = self.memory
+        return info.context.reveal.text(VERSION_CONTENT, memory.id, memory, self.raw_content)
 
 
 @strawberry.type
@@ -90,10 +105,8 @@ class Memory(Node):
     session_id: str | None
     type: MemoryType
     level: MemoryLevel
-    content: str | None
     importance: float
     tags: list[str]
-    metadata: JSON | None
     sensitivity: Sensitivity
     version: int
     created_at: datetime
@@ -101,20 +114,20 @@ class Memory(Node):
     valid_from: datetime | None
     valid_to: datetime | None
     agent_id: strawberry.Private[str | None]
+    record: strawberry.Private[model.Memory]
 
     @classmethod
     def wrap(cls, memory: model.Memory) -> Memory:
         return cls(
             id=strawberry.ID(memory.id),
+            record=memory,
             agent_id=memory.agent_id,
             user_id=memory.user_id,
             session_id=memory.session_id,
             type=memory.type,
             level=memory.level,
-            content=memory.content,
             importance=memory.importance,
             tags=list(memory.tags),
-            metadata=memory.metadata,
             sensitivity=memory.sensitivity,
             version=memory.version,
             created_at=memory.created_at,
@@ -122,6 +135,19 @@ class Memory(Node):
             valid_from=memory.valid_from,
             valid_to=memory.valid_to,
         )
+
+    @strawberry.field(description="Null when the caller may not read it; personal data masked.")
+    def content(self, info: Ctx) -> str | None:
+        memory = self.record
+        return info.context.reveal.text(MEMORY_CONTENT, memory.id, memory, memory.content)
+
+    @strawberry.field(description="Null unless the caller may read metadata (`metadata:read`).")
+    def metadata(self, info: Ctx) -> JSON | None:
+        memory = self.record
+        value: JSON | None = info.context.reveal.json(
+            MEMORY_METADATA, memory.id, memory, memory.metadata
+        )
+        return value
 
     @strawberry.field
     async def agent(self, info: Ctx) -> Agent | None:
@@ -136,7 +162,8 @@ class Memory(Node):
         return [
             MemoryVersion(
                 version=v.version,
-                content=v.content,
+                raw_content=v.content,
+                memory=self.record,
                 recorded_at=v.recorded_at,
                 expired_at=v.expired_at,
             )

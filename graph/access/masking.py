@@ -17,7 +17,9 @@ import enum
 import hashlib
 import hmac
 import re
+import secrets
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 import phonenumbers
@@ -93,6 +95,14 @@ class Masker:
         if strategy is Strategy.HASH:
             return self.token
         return shape
+
+
+@cache
+def default_masker() -> Masker:
+    """A masker for code that has no configured one (tests, error messages):
+    US phone formats, and a key made at random, so ``hash`` tokens are stable
+    within this process only."""
+    return Masker(PiiDetector(), secrets.token_bytes(32))
 
 
 def shape(finding: Finding) -> str:
