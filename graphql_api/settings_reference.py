@@ -36,6 +36,8 @@ DESCRIPTIONS: dict[str, str] = {
     "max_page_size": "Largest `first:` or `limit:`; more is an error, not a silent cut.",
     "max_batch": "Most memories in one `addMemories`.",
     "backup_key": "Key for `agentmem backup --encrypt` and for reading encrypted backups: 64 hex digits (raw AES-256 key) or a passphrase (scrypt). See docs/backup.md.",
+    "policy_file": "TOML authorization policy: roles, masking, field rules (docs/authorization.md); unset: built-in defaults.",
+    "pii_hash_key": "Key of the `hash` PII masking tokens; unset: a random key kept in `<data-dir>/pii-hash.key`.",
     "neo4j_timeout": "Seconds one Neo4j transaction may take before it fails as `UNAVAILABLE`.",
     "neo4j_connect_timeout": "Seconds to open a Neo4j connection.",
     "neo4j_retry_seconds": "Longest time the Neo4j driver retries a transient failure of a read.",

@@ -19,7 +19,7 @@ import hmac
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import phonenumbers
@@ -35,6 +35,8 @@ class Strategy(enum.StrEnum):
 
 LABELS: Mapping[PiiKind, str] = {kind: kind.value.upper() for kind in PiiKind}
 HASH_CHARS = 6
+CACHE_SIZE = 2048
+CACHED_TEXT_CHARS = 8192
 
 
 class Masker:
@@ -45,11 +47,19 @@ class Masker:
             raise ValueError("the PII hash key must not be empty")
         self.detector = detector
         self._hash_key = hash_key
+        self._cached = lru_cache(maxsize=CACHE_SIZE)(self._mask)
 
     def mask(self, text: str, strategy: Strategy) -> str:
-        findings = self.detector.find(text)
-        if not findings:
+        """``text`` with every finding replaced as ``strategy`` says (cached:
+        the same content is read many times)."""
+        if not self.detector.find(text):
             return text
+        if len(text) <= CACHED_TEXT_CHARS:
+            return self._cached(text, strategy)
+        return self._mask(text, strategy)
+
+    def _mask(self, text: str, strategy: Strategy) -> str:
+        findings = self.detector.find(text)
         replace = self._replacer(strategy)
         parts: list[str] = []
         position = 0
