@@ -27,8 +27,15 @@ INDEXING_BACKENDS = ("search", "embedder")
 
 
 class MemoryGraph:
-    def __init__(self, backends: Backends, limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        backends: Backends,
+        limits: Limits | None = None,
+        audit_retention_days: float = 0,
+    ) -> None:
         self.backends = backends
+        self.audit_retention_days = audit_retention_days
+        """Audit records older than this are pruned while serving; 0 keeps all."""
         self.limits = limits or Limits()
         store = backends.store
         self.read_cache = ReadCache(backends.cache, backends.coordination_cache)
@@ -56,11 +63,16 @@ class MemoryGraph:
         )
         self.apikeys = ApiKeyService(backends.apikeys)
         self._background: asyncio.Task[None] | None = None
+        self._retention: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Index whatever an earlier run left pending, then keep indexing in the background."""
         await self.indexer.try_drain()
         self._background = asyncio.create_task(self.indexer.run(), name="agentmem-indexer")
+        if self.audit_retention_days > 0:
+            self._retention = asyncio.create_task(
+                self.audit.run_retention(self.audit_retention_days), name="agentmem-audit-retention"
+            )
 
     async def close(self, flush_seconds: float = 0.0) -> None:
         """Stop background indexing and close the backends. With
@@ -71,8 +83,9 @@ class MemoryGraph:
             with contextlib.suppress(Exception):
                 async with asyncio.timeout(flush_seconds):
                     await self.indexer.drain()
-        if self._background is not None:
-            self._background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._background
+        for task in (self._background, self._retention):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.backends.close()

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graph.access.apikeys import ApiKey
-from graph.access.audit import AuditEvent, AuditRecord
+from graph.access.audit import AuditEvent, AuditRecord, ChainBounds
 from graph.access.scope import UNSCOPED, RowScope
 from graph.backup.records import ExportSink, Record
 from graph.model import (
@@ -370,12 +370,20 @@ class AuditLog(Protocol):
         """Link ``events`` onto their tenants' chains, in order, atomically."""
         ...
 
-    async def read(self, tenant: str, after_seq: int | None, first: int) -> list[AuditRecord]:
-        """Up to ``first`` records of ``tenant`` with ``seq > after_seq``, oldest first."""
+    async def read(
+        self, tenant: str, after_seq: int | None, first: int, action: str | None = None
+    ) -> list[AuditRecord]:
+        """Up to ``first`` records of ``tenant`` with ``seq > after_seq``
+        (and the given ``action``, if any), oldest first."""
+        ...
+
+    async def bounds(self, tenant: str) -> ChainBounds:
+        """Where ``tenant``'s stored chain starts (after pruning) and ends."""
         ...
 
     async def prune(self, before: datetime) -> int:
-        """Drop records older than ``before`` (retention); returns how many."""
+        """Drop each tenant's oldest records up to the first one at or after
+        ``before`` (retention), moving its anchor; returns how many."""
         ...
 
     async def close(self) -> None: ...

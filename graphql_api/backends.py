@@ -79,4 +79,4 @@ def _positive(value: float, name: str) -> float:
 async def open_graph(settings: Settings) -> MemoryGraph:
     """The domain over the backends the settings choose."""
     backends = await open_backends(backend_config(settings), make_embedder(settings))
-    return MemoryGraph(backends, settings.limits)
+    return MemoryGraph(backends, settings.limits, settings.audit_retention_days)

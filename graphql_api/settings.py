@@ -102,6 +102,8 @@ class Settings:
     jwt_default_tenant: str | None = None
     auth_recheck_seconds: float = 5.0
     insecure_dev: bool = False
+    audit_retention_days: int = 0
+    """Prune audit records older than this many days; 0 keeps them forever."""
 
     @property
     def limits(self) -> Limits:

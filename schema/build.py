@@ -8,6 +8,7 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import ExecutionContext
 
+from schema.audit import MutationAudit
 from schema.errors import ErrorCodes
 from schema.guard import GuardConfig, QueryGuard
 from schema.mutation import Mutation
@@ -37,6 +38,7 @@ def build_schema(guard: GuardConfig | None = None, **options: Any) -> strawberry
         extensions=[
             Observability,
             ErrorCodes,
+            MutationAudit,
             lambda: QueryGuard(guard_config),  # parses and validates, with caches
             Authorization,
         ],

@@ -8,6 +8,7 @@ from graph.model import SearchMode as DomainSearchMode
 from graph.services.search import SearchRequest
 from resolvers.arguments import given
 from schema.apikeys import ApiKeyQueries
+from schema.audit import AuditQueries
 from schema.enums import SearchMode
 from schema.inputs import MemoryFilter, memory_filter
 from schema.types import (
@@ -26,7 +27,7 @@ from schema.types import (
 
 
 @strawberry.type
-class Query(ApiKeyQueries):
+class Query(ApiKeyQueries, AuditQueries):
     @strawberry.field(description="Any object by its global id.")
     async def node(self, info: Ctx, id: strawberry.ID) -> Node | None:
         found = await info.context.loaders.node.load(str(id))

@@ -130,6 +130,7 @@ async def wipe_neo4j(settings: Neo4jSettings) -> None:
     try:
         await driver.execute_query(
             "MATCH (n) WHERE n:Node OR n:MemoryVersion OR n:OutboxEntry OR n:Counter OR n:ApiKey"
+            " OR n:AuditRecord OR n:AuditHead"
             " DETACH DELETE n",
             database_=settings.database,
         )

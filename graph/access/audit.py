@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 GENESIS = "0" * 64
 """The ``previous_hash`` of a tenant's first record."""
@@ -79,6 +79,37 @@ def verify_chain(records: Iterable[AuditRecord], previous_hash: str = GENESIS) -
             return record.seq
         previous_hash = record.hash
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainBounds:
+    """Where a tenant's stored chain starts and ends.
+
+    ``anchor_*`` name the last record removed by retention (``0`` and
+    :data:`GENESIS` before any pruning): the first kept record must link to
+    ``anchor_hash``. ``head_*`` name the last record appended, so removing
+    records from the end of the chain shows too.
+    """
+
+    anchor_seq: int = 0
+    anchor_hash: str = GENESIS
+    head_seq: int = 0
+    head_hash: str = GENESIS
+
+
+@dataclass(frozen=True, slots=True)
+class ChainVerification:
+    """The outcome of checking one tenant's chain from its anchor to its head."""
+
+    ok: bool
+    checked: int
+    """Records whose hashes matched before the first broken one (or all)."""
+    first_broken_seq: int | None = None
+
+
+def utc_key(at: datetime) -> str:
+    """A sortable UTC text form of ``at`` (stores compare it for retention)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def targets(ids: Sequence[str]) -> tuple[str, ...]:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import weakref
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
-from graph.access.audit import GENESIS, AuditEvent, AuditRecord, link
+from graph.access.audit import AuditEvent, AuditRecord, ChainBounds, link
 from graph.model import MemoryEvent
 from graph.telemetry import recorder
 
@@ -149,27 +151,43 @@ class InProcessAuditLog:
 
     def __init__(self) -> None:
         self._records: dict[str, list[AuditRecord]] = {}
+        self._bounds: dict[str, ChainBounds] = {}
         self._seq = 0
 
     async def append(self, events: Sequence[AuditEvent]) -> list[AuditRecord]:
         linked = []
         for event in events:
-            chain = self._records.setdefault(event.tenant, [])
+            bounds = self._bounds.get(event.tenant, ChainBounds())
             self._seq += 1
-            record = link(self._seq, event, chain[-1].hash if chain else GENESIS)
-            chain.append(record)
+            record = link(self._seq, event, bounds.head_hash)
+            self._records.setdefault(event.tenant, []).append(record)
+            self._bounds[event.tenant] = replace(bounds, head_seq=record.seq, head_hash=record.hash)
             linked.append(record)
         return linked
 
-    async def read(self, tenant: str, after_seq: int | None, first: int) -> list[AuditRecord]:
+    async def read(
+        self, tenant: str, after_seq: int | None, first: int, action: str | None = None
+    ) -> list[AuditRecord]:
         after = -1 if after_seq is None else after_seq
-        return [r for r in self._records.get(tenant, []) if r.seq > after][:first]
+        chain = self._records.get(tenant, [])
+        return [r for r in chain if r.seq > after and (action is None or r.event.action == action)][
+            :first
+        ]
+
+    async def bounds(self, tenant: str) -> ChainBounds:
+        return self._bounds.get(tenant, ChainBounds())
 
     async def prune(self, before: datetime) -> int:
         dropped = 0
         for tenant, chain in self._records.items():
-            kept = [r for r in chain if r.event.at >= before]
-            dropped += len(chain) - len(kept)
+            kept = list(itertools.dropwhile(lambda r: r.event.at < before, chain))
+            gone = chain[: len(chain) - len(kept)]
+            if gone:
+                bounds = self._bounds[tenant]
+                self._bounds[tenant] = replace(
+                    bounds, anchor_seq=gone[-1].seq, anchor_hash=gone[-1].hash
+                )
+            dropped += len(gone)
             self._records[tenant] = kept
         return dropped
 

@@ -4,7 +4,8 @@ Each port is chosen on its own: the graph in Neo4j when a Neo4j URI is given
 (otherwise SQLite in the data folder), search in Weaviate when a Weaviate URL
 is given (otherwise FTS5 + vectors in the same SQLite file), events and the
 shared cache in Redis when a Redis URL is given (otherwise in-process). The
-server, the admin commands and the test-suite all open backends through here.
+audit log lives beside the graph (Neo4j or the SQLite file). The server, the
+admin commands and the test-suite all open backends through here.
 
 Every port except the event bus (which rides out Redis outages by itself) is
 wrapped in a guard with its backend's circuit breaker and, for idempotent
@@ -17,13 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from graph.adapters.inprocess import InProcessAuditLog, InProcessCache, InProcessEventBus
+from graph.adapters.inprocess import InProcessCache, InProcessEventBus
 from graph.adapters.sqlite.apikeys import SqliteApiKeyStore
+from graph.adapters.sqlite.audit import SqliteAuditLog
 from graph.adapters.sqlite.database import SqliteDatabase
 from graph.adapters.sqlite.search import SqliteSearchIndex
 from graph.adapters.sqlite.store import SqliteGraphStore
 from graph.ports import (
     ApiKeyStore,
+    AuditLog,
     Backends,
     Cache,
     Embedder,
@@ -120,7 +123,7 @@ async def open_backends(config: BackendConfig, embedder: Embedder) -> Backends:
         ),
         bus,
         cache,
-        InProcessAuditLog(),
+        _audit_log(store, db),
         apikeys=apikeys,
         shared_cache=shared,
         breakers=tuple(board.breakers.values()),
@@ -136,6 +139,19 @@ def _open_apikeys(store: GraphStore, db: SqliteDatabase | None) -> ApiKeyStore:
         assert isinstance(store, Neo4jGraphStore)
         return Neo4jApiKeyStore.sharing(store)
     return SqliteApiKeyStore(db)
+
+
+def _audit_log(store: GraphStore, db: SqliteDatabase | None) -> AuditLog:
+    """The audit trail lives with the graph: in Neo4j beside a Neo4j store,
+    otherwise in the SQLite file."""
+    if isinstance(store, SqliteGraphStore):
+        assert db is not None
+        return SqliteAuditLog(db)
+    from graph.adapters.neo4j.audit import Neo4jAuditLog
+    from graph.adapters.neo4j.runner import Neo4jRunner
+
+    assert isinstance(store, Neo4jRunner)
+    return Neo4jAuditLog.sharing(store)
 
 
 async def _open_store(config: BackendConfig, db: SqliteDatabase | None) -> GraphStore:

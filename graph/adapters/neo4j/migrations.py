@@ -84,11 +84,22 @@ _API_KEYS: Final = (
     "CREATE INDEX api_key_tenant_created IF NOT EXISTS FOR (k:ApiKey) ON (k.tenant, k.created_at)",
 )
 
+_AUDIT: Final = (
+    "CREATE CONSTRAINT audit_record_key IF NOT EXISTS"
+    " FOR (r:AuditRecord) REQUIRE (r.tenant, r.seq) IS UNIQUE",
+    "CREATE CONSTRAINT audit_head_tenant IF NOT EXISTS"
+    " FOR (h:AuditHead) REQUIRE h.tenant IS UNIQUE",
+    "CREATE INDEX audit_record_action IF NOT EXISTS"
+    " FOR (r:AuditRecord) ON (r.tenant, r.action, r.seq)",
+    "CREATE INDEX audit_record_time IF NOT EXISTS FOR (r:AuditRecord) ON (r.tenant, r.at_utc)",
+)
+
 MIGRATIONS: Final[tuple[Migration, ...]] = (
     Migration(1, "uniqueness constraints for ids, entity names and the outbox", _UNIQUE),
     Migration(2, "range indexes for filters, keyset cursors and relation types", _RANGE),
     Migration(3, "fulltext index on memory content for the keyword fallback", _FULLTEXT),
     Migration(4, "API keys: unique ids, listing by tenant", _API_KEYS),
+    Migration(5, "hash-chained audit records and one chain head per tenant", _AUDIT),
 )
 """In the order they apply."""
 

@@ -202,10 +202,49 @@ CREATE TABLE api_keys (
 CREATE INDEX api_keys_by_tenant ON api_keys (tenant, created_at);
 """
 
+_AUDIT: Final = """
+CREATE TABLE audit_log (
+    seq           INTEGER PRIMARY KEY AUTOINCREMENT,
+    tenant        TEXT NOT NULL,
+    actor         TEXT NOT NULL,
+    action        TEXT NOT NULL,
+    at            TEXT NOT NULL,
+    at_utc        TEXT NOT NULL,
+    targets       TEXT NOT NULL,
+    detail        TEXT NOT NULL,
+    previous_hash TEXT NOT NULL,
+    hash          TEXT NOT NULL
+);
+CREATE INDEX audit_log_by_tenant ON audit_log (tenant, seq);
+CREATE INDEX audit_log_by_action ON audit_log (tenant, action, seq);
+CREATE INDEX audit_log_by_time ON audit_log (tenant, at_utc);
+
+-- Each tenant's chain: its last record (head) and the last record retention
+-- removed (anchor), which the first kept record must link to.
+CREATE TABLE audit_chains (
+    tenant      TEXT PRIMARY KEY,
+    anchor_seq  INTEGER NOT NULL,
+    anchor_hash TEXT NOT NULL,
+    head_seq    INTEGER NOT NULL,
+    head_hash   TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN
+    SELECT RAISE(ABORT, 'audit records are append-only');
+END;
+
+CREATE TRIGGER audit_log_no_early_delete BEFORE DELETE ON audit_log
+WHEN old.seq > COALESCE((SELECT anchor_seq FROM audit_chains WHERE tenant = old.tenant), 0)
+BEGIN
+    SELECT RAISE(ABORT, 'audit records are removed only by retention');
+END;
+"""
+
 MIGRATIONS: Final[tuple[tuple[int, str, str], ...]] = (
     (1, "graph tables", _GRAPH),
     (2, "search index tables", _SEARCH),
     (3, "memory version of each search document", _SEARCH_VERSIONS),
     (4, "API keys (hashes only)", _API_KEYS),
+    (5, "hash-chained audit log", _AUDIT),
 )
 """(version, description, SQL script), in the order they apply."""
