@@ -25,7 +25,7 @@ from strawberry.scalars import JSON
 
 from graph.access import audit as domain
 from graph.access.policy import AUDIT_READ
-from graph.errors import BadInput, DomainError
+from graph.errors import BadInput, DomainError, Forbidden
 from resolvers.context import RequestContext
 from schema.types import Ctx, PageInfo
 
@@ -147,6 +147,14 @@ def decode_audit_cursor(cursor: str) -> int:
     raise BadInput("`after` is not a cursor from this audit log.", argument="after")
 
 
+def _require_reader(ctx: RequestContext) -> None:
+    """``audit:read``, tenant-wide: the trail names every agent's and user's
+    ids, so credentials bound to one agent or user may not read it."""
+    ctx.policy.require(ctx.principal, AUDIT_READ)
+    if ctx.principal.scoped:
+        raise Forbidden("The audit trail is readable only with credentials for the whole tenant.")
+
+
 @strawberry.type
 class AuditQueries:
     """The root fields that read the trail (``audit:read`` required)."""
@@ -160,7 +168,7 @@ class AuditQueries:
         action: str | None = None,
     ) -> AuditConnection:
         ctx = info.context
-        ctx.policy.require(ctx.principal, AUDIT_READ)
+        _require_reader(ctx)
         size = 50 if first is None else first
         if not 1 <= size <= ctx.graph.limits.max_page_size:
             raise BadInput(
@@ -184,7 +192,7 @@ class AuditQueries:
     @strawberry.field(description="Check the caller's tenant's hash chain end to end.")
     async def audit_verify(self, info: Ctx) -> AuditVerification:
         ctx = info.context
-        ctx.policy.require(ctx.principal, AUDIT_READ)
+        _require_reader(ctx)
         result = await ctx.graph.audit.verify(ctx.tenant)
         return AuditVerification(
             ok=result.ok, checked=result.checked, first_broken_seq=result.first_broken_seq

@@ -33,7 +33,7 @@ async def test_each_mutation_records_who_what_and_which_ids(
     agent = ok(await gql('mutation { createAgent(name: "scribe") { id } }'))["createAgent"]
     added = ok(
         await gql(
-            "mutation($a: ID) { addMemory(input: {agentId: $a, content: 'the vault code is 4711'})"
+            "mutation($a: ID) { addMemory(input: {agentId: $a, content: 'the vault code is swordfish'})"
             " { id } }".replace("'", '"'),
             {"a": agent["id"]},
         )
@@ -48,7 +48,7 @@ async def test_each_mutation_records_who_what_and_which_ids(
     assert {r["actor"] for r in trail} == {"system"}
     assert all(r["detail"] == {"outcome": "ok"} for r in trail)
     assert trail[1]["previousHash"] == trail[0]["hash"]
-    assert "4711" not in json.dumps(trail)
+    assert "swordfish" not in json.dumps(trail)
 
 
 async def test_a_batch_of_100_is_one_record_and_one_append(
@@ -92,6 +92,8 @@ async def test_only_audit_readers_see_the_trail(gql: Gql) -> None:
     ok(await gql('mutation { createAgent(name: "a") { id } }'))
     for query in (LOG, "{ auditVerify { ok } }"):
         assert error_code(await gql(query, principal=READER)) == "FORBIDDEN"
+    bound = Principal("apikey:b", "default", frozenset({"admin"}), agent_id="agt_x")
+    assert error_code(await gql(LOG, principal=bound)) == "FORBIDDEN"
     other_tenant = Principal("jwt:bob", "elsewhere", frozenset({"auditor"}))
     data = ok(await gql(LOG, principal=other_tenant))
     assert data["auditLog"]["edges"] == []

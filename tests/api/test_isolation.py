@@ -92,6 +92,12 @@ MATRIX: dict[str, list[Probe]] = {
         ),
     ],
     "Query.agents": [probe("{ agents(first: 100) { edges { node { id name } } } }")],
+    # The trail is tenant-wide: another tenant sees its own; credentials bound
+    # to an agent or user may not read it (FORBIDDEN names no target).
+    "Query.auditLog": [
+        probe("{ auditLog(first: 100) { edges { node { actor action targetIds detail } } } }")
+    ],
+    "Query.auditVerify": [probe("{ auditVerify { ok checked firstBrokenSeq } }")],
     "Query.memory": [
         probe(
             "query($memory: ID!) { memory(id: $memory) { id content history { content }"
