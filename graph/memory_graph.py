@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import cast
 
 from graph.limits import Limits
-from graph.ports import Backends
+from graph.ports import Backends, GraphStore
 from graph.services.apikeys import ApiKeyService
 from graph.services.audit import AuditService
 from graph.services.events import EventService
@@ -21,6 +22,8 @@ from graph.services.memories import MemoryService
 from graph.services.read_cache import ReadCache
 from graph.services.relations import RelationService
 from graph.services.search import SearchService
+from graph.vault.cipher import VaultCipher
+from graph.vault.store import VaultStore
 
 INDEXING_BACKENDS = ("search", "embedder")
 """Backends whose recovery (their circuit closing) resumes indexing at once."""
@@ -32,15 +35,26 @@ class MemoryGraph:
         backends: Backends,
         limits: Limits | None = None,
         audit_retention_days: float = 0,
+        vault: VaultCipher | None = None,
     ) -> None:
         self.backends = backends
         self.audit_retention_days = audit_retention_days
         """Audit records older than this are pruned while serving; 0 keeps all."""
         self.limits = limits or Limits()
-        store = backends.store
+        # Knowledge-vault content is sealed on its way into the store and
+        # opened on the way out; the indexer reads it as empty (graph.vault).
+        vault_store = VaultStore(backends.store, vault)
+        store = cast(GraphStore, vault_store)
+        self.store = store
+        """The graph store as services and loaders must use it (vault opened)."""
+        self.index_store = cast(GraphStore, vault_store.for_index())
+        """The graph as the search index may see it: without vault memories."""
+        self.vault = vault
         self.read_cache = ReadCache(backends.cache, backends.coordination_cache)
         invalidate = self.read_cache.invalidate
-        self.indexer = Indexer(store, backends.index, backends.embedder, on_indexed=invalidate)
+        self.indexer = Indexer(
+            self.index_store, backends.index, backends.embedder, on_indexed=invalidate
+        )
         for breaker in backends.breakers:
             if breaker.name in INDEXING_BACKENDS:
                 breaker.on_close(self.indexer.retry_now)

@@ -30,7 +30,7 @@ async def reindex(settings: Settings, verify: bool, dry_run: bool, tenants: list
     graph = await open_graph(settings)
     try:
         backends = graph.backends
-        reindexer = Reindexer(backends.store, backends.index, backends.embedder)
+        reindexer = Reindexer(graph.index_store, backends.index, backends.embedder)
         report = await reindexer.verify(tenants or None)
         if not verify:
             for drift in report.tenants:

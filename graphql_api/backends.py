@@ -79,4 +79,11 @@ def _positive(value: float, name: str) -> float:
 async def open_graph(settings: Settings) -> MemoryGraph:
     """The domain over the backends the settings choose."""
     backends = await open_backends(backend_config(settings), make_embedder(settings))
-    return MemoryGraph(backends, settings.limits, settings.audit_retention_days)
+    from graphql_api.vault import open_vault
+
+    try:
+        vault = open_vault(settings)
+    except BaseException:
+        await backends.close()
+        raise
+    return MemoryGraph(backends, settings.limits, settings.audit_retention_days, vault)

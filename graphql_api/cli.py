@@ -16,6 +16,7 @@ from graphql_api.backends import backend_config, make_embedder
 from graphql_api.hardening import validate_settings
 from graphql_api.load_shedding import check_limits
 from graphql_api.settings import Settings, SettingsError, load_settings
+from graphql_api.vault import add_keys_parser, run_keys
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     forget.add_argument("--tenant", default="default", help="tenant (default: default)")
     _backup_verbs(verbs)
     apikey_cli.add_parser(verbs)
+    add_keys_parser(verbs)
     return parser
 
 
@@ -197,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(forget(settings, args.tenant, args.user_id, args.entity_id))
     if args.verb == "apikey":
         return asyncio.run(apikey_cli.run(settings, args))
+    if args.verb == "keys":
+        return asyncio.run(run_keys(settings, args))
     return 2
 
 

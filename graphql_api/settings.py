@@ -103,6 +103,11 @@ class Settings:
     auth_recheck_seconds: float = 5.0
     insecure_dev: bool = False
     audit_retention_days: int = 0
+    vault_keys: str | None = field(default=None, repr=False)
+    """Knowledge-vault keys, ``kid:base64key,...`` (first or ``*``-marked active)."""
+    vault_keys_file: str | None = None
+    """A file of vault keys, one ``kid:base64key`` per line (default on the
+    embedded set: ``<data-dir>/vault.keys``, generated on first start)."""
     """Prune audit records older than this many days; 0 keeps them forever."""
 
     @property

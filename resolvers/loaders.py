@@ -73,7 +73,7 @@ class Loaders:
     """The dataloaders of one request, scoped to one tenant and row scope."""
 
     def __init__(self, graph: MemoryGraph, tenant: str, scope: RowScope = UNSCOPED) -> None:
-        store = graph.backends.store
+        store = graph.store
         self.agent: DataLoader[str, Agent | None] = _by_id(
             "agent", lambda ids: _widen(graph.memories.get_agents(tenant, ids, scope)), None
         )

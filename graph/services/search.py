@@ -21,7 +21,7 @@ from graph.access.scope import UNSCOPED, RowScope
 from graph.codec import memory_from_dict, memory_to_dict
 from graph.filtering import matches
 from graph.limits import Limits
-from graph.model import MemoryFilter, SearchHit, SearchMode
+from graph.model import MemoryFilter, MemoryType, SearchHit, SearchMode
 from graph.ports import Cache, Embedder, GraphStore, IndexQuery, SearchIndex, Vectors
 from graph.services.read_cache import ReadCache
 from graph.services.relations import RelationService
@@ -40,6 +40,9 @@ class SearchResults:
 
     hits: list[SearchHit]
     degraded: bool = False
+
+
+VAULT = MemoryType.KNOWLEDGE_VAULT
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +94,10 @@ class SearchService:
         async def load() -> bytes:
             nonlocal degraded
             results = await self._search(tenant, request, alpha, rows)
-            if results.degraded:
+            if results.degraded or any(
+                h.memory.type is MemoryType.KNOWLEDGE_VAULT for h in results.hits
+            ):
+                # Vault content must not rest in a shared cache (Redis persists).
                 degraded = results
                 raise _NotCacheable
             return _encode(results)
