@@ -34,7 +34,7 @@ async def reindex(settings: Settings, verify: bool, dry_run: bool, tenants: list
         report = await reindexer.verify(tenants or None)
         if not verify:
             for drift in report.tenants:
-                live = await backends.store.live_memory_versions(drift.tenant)
+                live = await graph.index_store.live_memory_versions(drift.tenant)
                 drift.stale = sorted(set(live) - set(drift.missing))
         _print(report)
         if dry_run:
