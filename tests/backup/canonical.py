@@ -20,6 +20,8 @@ from graph.memory_graph import MemoryGraph
 from graph.model import Direction, MemoryFilter, MemoryLevel, MemoryType, Sensitivity, utcnow
 from graph.ports import GraphStore
 from graph.services.memories import MemoryPatch, NewMemory
+from graph.vault.cipher import VaultCipher
+from graph.vault.keys import KeySource
 
 
 @dataclass
@@ -178,3 +180,9 @@ async def export_dump(store: GraphStore) -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
     await store.export_graph(None, lambda kind, r: found.setdefault(kind, []).append(r))
     return {kind: sorted(rows, key=lambda r: r["id"]) for kind, rows in sorted(found.items())}
+
+
+TEST_VAULT = VaultCipher(
+    KeySource(value="backup-test:" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE=")
+)
+"""The vault keys of the backed-up graphs (backups carry vault content sealed)."""

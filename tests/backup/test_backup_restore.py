@@ -17,7 +17,7 @@ from graph.memory_graph import MemoryGraph
 from graph.ports import Backends
 from graph.services.memories import MemoryPatch
 from tests import conftest
-from tests.backup.canonical import GraphIds, build_graph, dump_store, export_dump
+from tests.backup.canonical import TEST_VAULT, GraphIds, build_graph, dump_store, export_dump
 from tests.support import BackendFactory, HashingEmbedder
 
 SOURCE = Source("test", {"sqlite": 3, "neo4j": 3}, "hashing")
@@ -41,7 +41,7 @@ async def open_embedded(tmp_path: Path) -> AsyncIterator[OpenEmbedded]:
 
 
 async def _fill(backends: Backends, ids: GraphIds, round_: int = 1) -> MemoryGraph:
-    graph = MemoryGraph(backends)
+    graph = MemoryGraph(backends, vault=TEST_VAULT)
     for tenant in TENANTS:
         await build_graph(graph, ids, tenant, round_)
     await graph.indexer.drain()
@@ -49,7 +49,7 @@ async def _fill(backends: Backends, ids: GraphIds, round_: int = 1) -> MemoryGra
 
 
 async def _restore(backends: Backends, *paths: Path, secret: str | None = None) -> None:
-    graph = MemoryGraph(backends)
+    graph = MemoryGraph(backends, vault=TEST_VAULT)
     await restore_backups(backends.store, list(paths), graph.indexer.drain, secret=secret)
 
 
@@ -57,7 +57,7 @@ async def _assert_same(source: Backends, target: Backends, ids: GraphIds) -> Non
     assert await dump_store(target.store, ids) == await dump_store(source.store, ids)
     assert await export_dump(target.store) == await export_dump(source.store)
     for tenant in TENANTS:
-        live = await target.store.live_memory_versions(tenant)
+        live = await MemoryGraph(target).index_store.live_memory_versions(tenant)
         assert await target.index.indexed_versions(tenant) == live
         assert live, "every tenant has live memories to index"
 

@@ -11,7 +11,7 @@ from graph.adapters.sets import BackendConfig, open_backends
 from graph.backup.crypto import CHUNK, BackupKeyError, DecryptingReader, EncryptingWriter
 from graph.backup.service import Source, read_parent, restore_backups, take_backup, verify_backup
 from graph.memory_graph import MemoryGraph
-from tests.backup.canonical import GraphIds, build_graph, export_dump
+from tests.backup.canonical import TEST_VAULT, GraphIds, build_graph, export_dump
 from tests.support import HashingEmbedder
 
 RAW_KEY = "0f" * 32
@@ -65,7 +65,7 @@ async def test_an_encrypted_backup_verifies_and_restores_only_with_its_key(
     source = await open_backends(BackendConfig(tmp_path / "source"), HashingEmbedder())
     target = await open_backends(BackendConfig(tmp_path / "target"), HashingEmbedder())
     try:
-        graph = MemoryGraph(source)
+        graph = MemoryGraph(source, vault=TEST_VAULT)
         await build_graph(graph, GraphIds(), "acme", 1)
         out = tmp_path / "full.tar.enc"
         secret = "a long passphrase for backups"
@@ -80,7 +80,7 @@ async def test_an_encrypted_backup_verifies_and_restores_only_with_its_key(
             verify_backup(out, "another passphrase")
         assert verify_backup(out, secret).sha256 == sha
         assert read_parent(out, secret).sha256 == sha
-        restored = MemoryGraph(target)
+        restored = MemoryGraph(target, vault=TEST_VAULT)
         await restore_backups(target.store, [out], restored.indexer.drain, secret=secret)
         assert await export_dump(target.store) == await export_dump(source.store)
     finally:

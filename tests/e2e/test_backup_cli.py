@@ -7,7 +7,7 @@ from pathlib import Path
 
 from graph.adapters.sets import BackendConfig, open_backends
 from graph.memory_graph import MemoryGraph
-from tests.backup.canonical import GraphIds, build_graph, dump_store, export_dump
+from tests.backup.canonical import TEST_VAULT, GraphIds, build_graph, dump_store, export_dump
 from tests.e2e.server import server_env
 from tests.e2e.test_cli import agentmem
 from tests.support import HashingEmbedder
@@ -16,7 +16,7 @@ from tests.support import HashingEmbedder
 async def _build(data_dir: Path, ids: GraphIds, round_: int) -> None:
     backends = await open_backends(BackendConfig(data_dir), HashingEmbedder())
     try:
-        graph = MemoryGraph(backends)
+        graph = MemoryGraph(backends, vault=TEST_VAULT)
         for tenant in ("acme", "globex"):
             await build_graph(graph, ids, tenant, round_)
     finally:
@@ -30,7 +30,7 @@ async def _assert_identical(source: Path, target: Path, ids: GraphIds) -> None:
         assert await dump_store(b.store, ids) == await dump_store(a.store, ids)
         assert await export_dump(b.store) == await export_dump(a.store)
         for tenant in ("acme", "globex"):
-            live = await b.store.live_memory_versions(tenant)
+            live = await MemoryGraph(b).index_store.live_memory_versions(tenant)
             assert live and await b.index.indexed_versions(tenant) == live
     finally:
         await a.close()
