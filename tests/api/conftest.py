@@ -17,6 +17,7 @@ from graph.ports import Backends
 from resolvers.context import RequestContext
 from schema.build import build_schema
 from schema.errors import coded
+from tests.backup.canonical import TEST_VAULT
 
 SCHEMA = build_schema()
 
@@ -25,7 +26,7 @@ Gql = Callable[..., Awaitable[dict[str, Any]]]
 
 @pytest.fixture
 async def memory_graph(backends: Backends) -> AsyncIterator[MemoryGraph]:
-    graph = MemoryGraph(backends)
+    graph = MemoryGraph(backends, vault=TEST_VAULT)
     yield graph
 
 
