@@ -70,11 +70,16 @@ def test_the_bootstrap_key_file_is_private_and_its_path_is_printed(
     assert server.api_key is not None and server.api_key not in log
 
 
-def test_a_reader_key_reads_but_may_not_administer_keys(server: ServerProcess) -> None:
+def test_a_reader_key_reads_but_may_not_write_or_administer_keys(server: ServerProcess) -> None:
     reader = create_key(server, "reader", name="reader")
     assert reader["key"]["roles"] == ["reader"] and reader["token"].startswith("amk_")
-    read = as_key(server, reader["token"], "{ memories { totalCount } }")
+    count = "{ memories { totalCount } }"
+    read = as_key(server, reader["token"], count)
     assert read.status_code == 200 and "errors" not in read.json()
+    before = read.json()["data"]["memories"]["totalCount"]
+    add = 'mutation { addMemory(input: {content: "a reader tries to write"}) { id } }'
+    assert code_of(as_key(server, reader["token"], add)) == "FORBIDDEN"
+    assert data_of(post(server, count))["memories"]["totalCount"] == before
     for query in ("{ apiKeys { id } }", CREATE_KEY):
         refused = as_key(server, reader["token"], query, input={"name": "x", "roles": ["admin"]})
         assert code_of(refused) == "FORBIDDEN"
