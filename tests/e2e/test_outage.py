@@ -102,12 +102,19 @@ def test_neo4j_outage_is_a_clear_unavailable_error_and_heals_by_itself(
 ) -> None:
     server = production_server
     data_of(post(server, 'mutation { addMemory(input: {content: "before the outage"}) { id } }'))
+    readyz = f"http://127.0.0.1:{server.port}/readyz"
+    assert httpx.get(readyz, timeout=10).status_code == 200
     services("stop", "neo4j")
     try:
         response = post(server, "{ memories(first: 5) { totalCount } }")
         error = response.json()["errors"][0]
         assert error["extensions"]["code"] == "UNAVAILABLE"
         assert "Traceback" not in response.text and "neo4j" not in error["message"].lower()
+
+        def not_ready() -> None:
+            assert httpx.get(readyz, timeout=10).status_code == 503
+
+        eventually(not_ready, timeout=30.0)
     finally:
         services("start", "neo4j")
 
@@ -119,3 +126,8 @@ def test_neo4j_outage_is_a_clear_unavailable_error_and_heals_by_itself(
         )
 
     eventually(answers_again, timeout=90.0)
+
+    def ready_again() -> None:
+        assert httpx.get(readyz, timeout=10).status_code == 200
+
+    eventually(ready_again, timeout=60.0)  # the same process: no restart
