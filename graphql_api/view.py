@@ -41,7 +41,7 @@ from graphql_api.graphiql import graphiql_html
 from graphql_api.hardening import http_status
 from graphql_api.persisted import PersistedQueries, PersistedQueryError
 from resolvers.context import RequestContext
-from schema.errors import coded
+from schema.errors import INTERNAL_MESSAGE, coded
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,16 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             response = self._http_error(request, exc.status, exc.message, exc.code)
         except Unauthenticated as exc:
             response = self._unauthenticated(request, exc)
+        except DomainError as exc:
+            # Raised before execution, e.g. by authentication while the key
+            # store is unreachable: still a coded GraphQL error, never a 500 page.
+            status = _STATUS_OF_CODE.get(exc.code, 400)
+            response = self._http_error(request, status, exc.message, exc.code)
+            if status == 503:
+                response.headers["Retry-After"] = "1"
+        except Exception:
+            log.exception("unhandled error before execution")
+            response = self._http_error(request, 500, INTERNAL_MESSAGE, "INTERNAL")
         await response(scope, receive, send)
 
     async def parse_http_body(
@@ -234,6 +244,9 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
         headers = {"Allow": "POST"} if status == 405 else None
         return JSONResponse(body, status_code=status, media_type=media, headers=headers)
 
+
+_STATUS_OF_CODE = {"UNAVAILABLE": 503, "RATE_LIMITED": 429, "FORBIDDEN": 403, "NOT_FOUND": 404}
+"""HTTP status of a domain error raised before the operation could run."""
 
 _WATCHER = "agentmem.credential_watcher"
 """Scope key of a WebSocket's credential watcher task (cancelled on close)."""
