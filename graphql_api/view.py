@@ -41,7 +41,7 @@ from graphql_api.graphiql import graphiql_html
 from graphql_api.hardening import http_status
 from graphql_api.persisted import PersistedQueries, PersistedQueryError
 from resolvers.context import RequestContext
-from schema.errors import INTERNAL_MESSAGE, coded
+from schema.errors import coded
 
 log = logging.getLogger(__name__)
 
@@ -108,9 +108,6 @@ class GraphQLEndpoint(GraphQL[RequestContext, None]):
             response = self._http_error(request, status, exc.message, exc.code)
             if status == 503:
                 response.headers["Retry-After"] = "1"
-        except Exception:
-            log.exception("unhandled error before execution")
-            response = self._http_error(request, 500, INTERNAL_MESSAGE, "INTERNAL")
         await response(scope, receive, send)
 
     async def parse_http_body(
